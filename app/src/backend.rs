@@ -1,0 +1,83 @@
+//! The server-side services the pages call, as a trait the `factory` server implements.
+//! Each request gets its own `Backend`, already bound to the logged-in person, so a page
+//! can only ever ask for what that person may see.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::model::{
+    Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
+};
+
+/// Why a call failed, in words fit for the page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendError {
+    /// Not logged in, or the session ended.
+    Unauthenticated,
+    /// Logged in but not allowed (also used for another tenant's data).
+    NotFound,
+    Forbidden,
+    /// The input was refused; field name to reason.
+    Invalid(BTreeMap<String, String>),
+    Conflict(String),
+    Internal(String),
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendError::Unauthenticated => f.write_str("please log in"),
+            BackendError::NotFound => f.write_str("not found"),
+            BackendError::Forbidden => f.write_str("not allowed for your role"),
+            BackendError::Invalid(fields) => {
+                let reasons: Vec<String> =
+                    fields.iter().map(|(field, reason)| format!("{field}: {reason}")).collect();
+                write!(f, "invalid input ({})", reasons.join("; "))
+            }
+            BackendError::Conflict(message) | BackendError::Internal(message) => {
+                f.write_str(message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+pub type BackendResult<T> = Result<T, BackendError>;
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync {
+    fn viewer(&self) -> &Viewer;
+    async fn run_types(&self) -> BackendResult<Vec<RunTypeView>>;
+    async fn list_runs(&self, filter: RunFilter) -> BackendResult<RunPage>;
+    async fn get_run(&self, id: Uuid) -> BackendResult<RunDetail>;
+    /// Log lines of a run after `after_id` (0 for all), oldest first.
+    async fn run_logs(&self, id: Uuid, after_id: i64) -> BackendResult<Vec<crate::model::LogLine>>;
+    /// Stores the run; a run with invalid parameters comes back `rejected` with field errors.
+    async fn submit_run(
+        &self,
+        run_type: String,
+        params: serde_json::Value,
+    ) -> BackendResult<RunDetail>;
+    async fn cancel_run(&self, id: Uuid) -> BackendResult<RunDetail>;
+    async fn overview(&self) -> BackendResult<Overview>;
+    async fn pools(&self) -> BackendResult<PoolsPage>;
+    async fn set_pool_size(&self, pool: String, size: u32, note: String) -> BackendResult<PoolsPage>;
+}
+
+/// What the server puts into each request's extensions once it knows who is asking.
+#[derive(Clone)]
+pub struct RequestBackend(pub Arc<dyn Backend>);
+
+/// The backend bound to the current request, or `Unauthenticated` when nobody is logged in.
+pub fn current_backend() -> BackendResult<Arc<dyn Backend>> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()
+        .ok_or(BackendError::Unauthenticated)?;
+    parts
+        .extensions
+        .get::<RequestBackend>()
+        .map(|backend| backend.0.clone())
+        .ok_or(BackendError::Unauthenticated)
+}
