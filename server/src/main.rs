@@ -1,3 +1,64 @@
-//! The `factory` binary: parses the command line and hands over to the library.
+//! The `factory` binary: parses the command line, sets up logging and hands over to the
+//! library's start-up code for the chosen subcommand.
 
-fn main() {}
+use anyhow::Context as _;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use factory::config::{Cli, Command, TokenCommand};
+use factory::startup::{self, Database};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.settings.log_json);
+    let settings = cli.settings;
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => startup::serve(settings).await,
+        Command::Worker { pools } => startup::worker(settings, pools).await,
+        Command::Migrate => {
+            let database = Database::open(&settings).await?;
+            tracing::info!("migrations applied");
+            database.close().await;
+            Ok(())
+        }
+        Command::Demo => {
+            let database = Database::open(&settings).await?;
+            let logins = database.store.seed_demo().await.context("create demo accounts")?;
+            database.close().await;
+            let mut out = String::from("Demo logins (password after the colon):\n");
+            for login in logins {
+                let tenant = login.tenant.map(|slug| format!(", tenant {slug}")).unwrap_or_default();
+                out.push_str(&format!("  {}: {}  ({}{tenant})\n", login.email, login.password, login.role));
+            }
+            write_stdout(&out)
+        }
+        Command::Token { command: TokenCommand::Create { tenant, name } } => {
+            let database = Database::open(&settings).await?;
+            let token = factory::auth::create_token(database.store.pool(), &tenant, &name)
+                .await
+                .context("create API token")?;
+            database.close().await;
+            let token = token.with_context(|| format!("no tenant with slug {tenant:?}"))?;
+            write_stdout(&format!("{token}\n"))
+        }
+    }
+}
+
+/// Writes the command's answer; logs go to stderr so stdout stays scriptable.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    std::io::stdout().write_all(text.as_bytes()).context("write to stdout")
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,apalis=warn,apalis_core=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

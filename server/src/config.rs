@@ -1,0 +1,155 @@
+//! Factory's settings: every one comes from a command-line flag or a `FACTORY_*` (or
+//! `DATABASE_URL`) environment variable, and `factory --help` lists them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "factory", version, about = "Factory: the runtime and control plane for generation runs")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and API and run workers and periodic tasks (the default)
+    Serve,
+    /// Run workers only, for more worker hosts
+    Worker {
+        /// Pools this process works for, comma-separated
+        #[arg(long, env = "FACTORY_POOLS", value_delimiter = ',', default_value = "generate,verify,package")]
+        pools: Vec<String>,
+    },
+    /// Apply database migrations (Factory's and apalis's) and exit
+    Migrate,
+    /// Create the demo tenants and one user of each role, and print their logins
+    Demo,
+    /// Manage API tokens
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a tenant and print it, once, alone on stdout
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Settings shared by every subcommand.
+#[derive(Clone, Debug, Args)]
+pub struct Settings {
+    /// PostgreSQL to use; without it Factory runs its own cluster under --data-dir
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Address the web app and API listen on
+    #[arg(long, env = "FACTORY_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+
+    /// Directory for Factory's own PostgreSQL cluster (used only without DATABASE_URL)
+    #[arg(long, env = "FACTORY_DATA_DIR", default_value = ".factory", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Port of Factory's own PostgreSQL cluster
+    #[arg(long, env = "FACTORY_EMBEDDED_PG_PORT", default_value_t = 55432, global = true)]
+    pub embedded_pg_port: u16,
+
+    /// Directory of run type definitions (defaults to the built-in ones)
+    #[arg(long, env = "FACTORY_RUN_TYPES_DIR", global = true)]
+    pub run_types_dir: Option<PathBuf>,
+
+    /// Seconds between worker heartbeats; also how often workers poll for due retries
+    #[arg(long, env = "FACTORY_HEARTBEAT_SECS", default_value_t = 2, global = true)]
+    pub heartbeat_secs: u64,
+
+    /// Seconds without a heartbeat after which a worker's jobs are taken over
+    #[arg(long, env = "FACTORY_ORPHAN_AFTER_SECS", default_value_t = 30, global = true)]
+    pub orphan_after_secs: u64,
+
+    /// Days finished queue rows are kept before pruning
+    #[arg(long, env = "FACTORY_QUEUE_RETENTION_DAYS", default_value_t = 7, global = true)]
+    pub queue_retention_days: u32,
+
+    /// Hours a login session lasts
+    #[arg(long, env = "FACTORY_SESSION_HOURS", default_value_t = 12, global = true)]
+    pub session_hours: u32,
+
+    /// Mark the session cookie Secure (set when served over HTTPS)
+    #[arg(long, env = "FACTORY_SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+
+    /// Largest accepted request body, in bytes
+    #[arg(long, env = "FACTORY_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Largest size an admin may give a pool
+    #[arg(long, env = "FACTORY_MAX_POOL_SIZE", default_value_t = 32, global = true)]
+    pub max_pool_size: u32,
+
+    /// Most connections this process opens to PostgreSQL (listeners come on top)
+    #[arg(long, env = "FACTORY_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    pub db_max_connections: u32,
+
+    /// Log as JSON lines instead of text
+    #[arg(long, env = "FACTORY_LOG_JSON", default_value_t = false, global = true)]
+    pub log_json: bool,
+}
+
+impl Settings {
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs.max(1))
+    }
+
+    /// Missed heartbeats before orphaned work is re-enqueued, never fewer than two.
+    pub fn missed_heartbeats(&self) -> usize {
+        (self.orphan_after_secs / self.heartbeat_secs.max(1)).max(2) as usize
+    }
+
+    pub fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.session_hours.max(1)))
+    }
+
+    /// Settings for tests and tools that set everything explicitly.
+    pub fn for_database(database_url: &str) -> Settings {
+        let cli = Cli::parse_from(["factory", "--database-url", database_url]);
+        cli.settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orphan_timing_is_derived_from_heartbeat_and_never_below_two_beats() {
+        let mut settings = Settings::for_database("postgres://localhost/x");
+        settings.heartbeat_secs = 5;
+        settings.orphan_after_secs = 30;
+        assert_eq!(settings.missed_heartbeats(), 6);
+        settings.orphan_after_secs = 1;
+        assert_eq!(settings.missed_heartbeats(), 2);
+    }
+
+    #[test]
+    fn subcommands_parse_with_pools_list() {
+        let cli = Cli::parse_from(["factory", "worker", "--pools", "generate,verify"]);
+        match cli.command {
+            Some(Command::Worker { pools }) => assert_eq!(pools, vec!["generate", "verify"]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! What Factory does for a caller, shared by the JSON API and the web pages: submit, list,
+//! show and cancel runs, the overview numbers and pool sizes. Each call takes the caller's
+//! `Scope`; HTTP lives in `api` and `web`, SQL in `storage`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use app::model::{
+    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView,
+};
+
+use crate::auth::Scope;
+use crate::config::Settings;
+use crate::events::Events;
+use crate::executor::Executor;
+use crate::runtypes::{Catalogue, RunType};
+use crate::storage::{NewRun, Store, StoreError};
+
+/// Days the overview looks back.
+const OVERVIEW_DAYS: u32 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// The input was refused before anything was stored.
+    #[error("invalid input")]
+    Invalid(BTreeMap<String, String>),
+    /// The parameters were refused; the run was stored as `rejected`.
+    #[error("invalid parameters")]
+    Rejected(Box<RunDetail>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage failed")]
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> ServiceError {
+        match error {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict(message) => ServiceError::Conflict(message),
+            StoreError::Invalid(message) => {
+                ServiceError::Invalid(BTreeMap::from([("cursor".to_owned(), message)]))
+            }
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// Everything a request handler needs; one per process, shared behind an `Arc`.
+pub struct Services {
+    pub store: Store,
+    pub catalogue: Arc<Catalogue>,
+    pub settings: Arc<Settings>,
+    pub events: Events,
+    pub executor: Arc<Executor>,
+}
+
+impl Services {
+    pub fn run_types(&self) -> Vec<RunTypeView> {
+        self.catalogue.all().iter().map(RunType::view).collect()
+    }
+
+    /// Validates and stores a run. Invalid parameters store it `rejected` and return
+    /// `ServiceError::Rejected`; an unknown run type stores nothing.
+    pub async fn submit_run(
+        &self,
+        scope: &Scope,
+        run_type: &str,
+        params: serde_json::Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<(RunDetail, bool), ServiceError> {
+        if scope.tenant().is_none() {
+            return Err(ServiceError::Forbidden(
+                "runs are submitted by a tenant's users or tokens".into(),
+            ));
+        }
+        let Some(definition) = self.catalogue.get(run_type) else {
+            let known: Vec<&str> = self.catalogue.all().iter().map(|rt| rt.name.as_str()).collect();
+            return Err(ServiceError::Invalid(BTreeMap::from([(
+                "run_type".to_owned(),
+                format!("unknown run type; expected one of: {}", known.join(", ")),
+            )])));
+        };
+        if let Some(key) = idempotency_key {
+            if key.is_empty() || key.len() > 200 {
+                return Err(ServiceError::Invalid(BTreeMap::from([(
+                    "Idempotency-Key".to_owned(),
+                    "must be 1 to 200 characters".to_owned(),
+                )])));
+            }
+        }
+
+        let (params, field_errors) = match definition.validate(&params) {
+            Ok(valid) => (valid.as_json().clone(), BTreeMap::new()),
+            Err(errors) => (params, errors),
+        };
+        let new_run = NewRun {
+            run_type,
+            params,
+            field_errors,
+            idempotency_key,
+            expected_duration_ms: definition.expected_duration.as_millis() as i64,
+            steps: &definition.steps,
+        };
+        let (run, created) = self.store.insert_run(scope, new_run).await?;
+        if !run.field_errors.is_empty() {
+            return Err(ServiceError::Rejected(Box::new(run)));
+        }
+        Ok((run, created))
+    }
+
+    pub async fn list_runs(&self, scope: &Scope, filter: &RunFilter) -> Result<RunPage, ServiceError> {
+        Ok(self.store.list_runs(scope, filter).await?)
+    }
+
+    pub async fn get_run(&self, scope: &Scope, id: Uuid) -> Result<RunDetail, ServiceError> {
+        self.store.run_detail(scope, id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    pub async fn run_logs(&self, scope: &Scope, id: Uuid, after_id: i64) -> Result<Vec<LogLine>, ServiceError> {
+        // Looking the run up first makes another tenant's run a 404, not an empty list.
+        self.get_run(scope, id).await?;
+        Ok(self.store.run_logs(scope, id, after_id).await?)
+    }
+
+    pub async fn cancel_run(&self, scope: &Scope, id: Uuid) -> Result<RunDetail, ServiceError> {
+        Ok(self.store.cancel_run(scope, id).await?)
+    }
+
+    pub async fn artifact(&self, scope: &Scope, id: Uuid) -> Result<(String, Vec<u8>), ServiceError> {
+        self.store.artifact(scope, id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    pub async fn overview(&self, scope: &Scope) -> Result<Overview, ServiceError> {
+        let totals = self.store.run_totals(scope, OVERVIEW_DAYS).await?;
+        let durations = self.store.run_durations(scope, OVERVIEW_DAYS).await?;
+        let durations_svg = crate::charts::durations_chart(&durations);
+        let success_rate =
+            (totals.counted > 0).then(|| totals.succeeded as f64 / totals.counted as f64);
+        Ok(Overview {
+            window_days: OVERVIEW_DAYS,
+            success_rate,
+            counted_runs: totals.counted,
+            succeeded_runs: totals.succeeded,
+            durations,
+            durations_svg,
+            pools: self.store.pool_views().await?,
+        })
+    }
+
+    pub async fn pools(&self) -> Result<PoolsPage, ServiceError> {
+        Ok(PoolsPage {
+            pools: self.store.pool_views().await?,
+            changes: self.store.pool_changes(50).await?,
+            max_size: self.settings.max_pool_size,
+        })
+    }
+
+    /// Changes a pool's size (admins only); running workers follow within seconds.
+    pub async fn set_pool_size(
+        &self,
+        scope: &Scope,
+        pool: &str,
+        size: i64,
+        note: &str,
+    ) -> Result<PoolsPage, ServiceError> {
+        if !scope.is_admin() {
+            return Err(ServiceError::Forbidden("only admins change pool sizes".into()));
+        }
+        let max = i64::from(self.settings.max_pool_size);
+        if !(0..=max).contains(&size) {
+            return Err(ServiceError::Invalid(BTreeMap::from([(
+                "size".to_owned(),
+                format!("must be between 0 and {max}"),
+            )])));
+        }
+        if note.len() > 500 {
+            return Err(ServiceError::Invalid(BTreeMap::from([(
+                "note".to_owned(),
+                "must be at most 500 characters".to_owned(),
+            )])));
+        }
+        self.store.set_pool_size(pool, size as u32, scope.actor(), note.trim()).await?;
+        self.pools().await
+    }
+}

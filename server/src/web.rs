@@ -1,0 +1,295 @@
+//! The browser side of the HTTP surface: login and logout, the session check in front of
+//! every page, server-sent events for live pages, artifact downloads and the per-request
+//! `Backend` the Leptos pages call. The pages themselves are in the `app` crate.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures::Stream;
+use serde::Deserialize;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt as _;
+use tracing::error;
+use uuid::Uuid;
+
+use app::backend::{Backend, BackendError, BackendResult, RequestBackend};
+use app::model::{LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer};
+
+use crate::auth::{self, Principal, SESSION_COOKIE};
+use crate::service::{ServiceError, Services};
+
+/// Paths anyone may open without logging in.
+fn is_public(path: &str) -> bool {
+    const EXACT: [&str; 4] = ["/login", "/healthz", "/readyz", "/favicon.ico"];
+    const PREFIXES: [&str; 3] = ["/pkg/", "/api/v1/", "/assets/"];
+    EXACT.contains(&path) || PREFIXES.iter().any(|prefix| path.starts_with(prefix))
+}
+
+pub fn router(services: Arc<Services>) -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/events", get(events))
+        .route("/runs/{id}/artifact", get(artifact))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(services)
+}
+
+/// Resolves the session cookie into a `Principal` and a bound `Backend` in the request's
+/// extensions, and sends anyone without one to the login page.
+pub async fn require_session(
+    State(services): State<Arc<Services>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let principal = match session_cookie(request.headers()) {
+        Some(session) => match auth::session_principal(services.store.pool(), &session).await {
+            Ok(principal) => principal,
+            Err(err) => {
+                error!(error = %err, "session lookup failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "Factory cannot reach its database right now; please retry shortly.")
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    match principal {
+        Some(principal) => {
+            let backend = SessionBackend { services: services.clone(), principal: principal.clone() };
+            request.extensions_mut().insert(RequestBackend(Arc::new(backend)));
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        None if is_public(&path) => next.run(request).await,
+        None if path.starts_with("/_fn/") || path == "/events" => {
+            (StatusCode::UNAUTHORIZED, "please log in").into_response()
+        }
+        None => Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response(),
+    }
+}
+
+fn urlencode(path: &str) -> String {
+    path.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn login(State(services): State<Arc<Services>>, Form(form): Form<LoginForm>) -> Response {
+    let lifetime = services.settings.session_lifetime();
+    match auth::login(services.store.pool(), &form.email, &form.password, lifetime).await {
+        Ok(Some((session, _principal))) => {
+            // Only local paths, so the login form cannot be used to redirect elsewhere.
+            let next = form
+                .next
+                .filter(|next| next.starts_with('/') && !next.starts_with("//"))
+                .unwrap_or_else(|| "/runs".into());
+            let secure = if services.settings.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+                lifetime.num_seconds()
+            );
+            let mut response = Redirect::to(&next).into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(None) => Redirect::to("/login?error=invalid").into_response(),
+        Err(err) => {
+            error!(error = %err, "login failed");
+            Redirect::to("/login?error=unavailable").into_response()
+        }
+    }
+}
+
+async fn logout(State(services): State<Arc<Services>>, headers: HeaderMap) -> Response {
+    if let Some(session) = session_cookie(&headers) {
+        if let Err(err) = auth::logout(services.store.pool(), &session).await {
+            error!(error = %err, "logout failed");
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
+}
+
+async fn readyz(State(services): State<Arc<Services>>) -> Response {
+    if services.store.is_ready().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable or migrations not applied").into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    run: Option<Uuid>,
+}
+
+/// Server-sent events for the runs the viewer may see (or one of them).
+async fn events(
+    State(services): State<Arc<Services>>,
+    principal: axum::Extension<Principal>,
+    Query(query): Query<EventsQuery>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let tenant = principal.scope.tenant_id();
+    let stream = BroadcastStream::new(services.events.subscribe()).filter_map(move |event| {
+        // A lagging receiver skips missed events; the page refetches on the next one.
+        let event = event.ok()?;
+        let visible = tenant.is_none_or(|tenant| tenant == event.tenant_id);
+        let wanted = query.run.is_none_or(|run| run == event.run_id);
+        (visible && wanted).then(|| {
+            let data = serde_json::json!({ "run_id": event.run_id, "kind": event.kind });
+            Ok(Event::default().data(data.to_string()))
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn artifact(
+    State(services): State<Arc<Services>>,
+    principal: axum::Extension<Principal>,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return (StatusCode::NOT_FOUND, "run not found").into_response();
+    };
+    match services.artifact(&principal.scope, id).await {
+        Ok((file_name, bytes)) => crate::api::artifact_response(&file_name, bytes),
+        Err(ServiceError::NotFound) => (StatusCode::NOT_FOUND, "no artifact for this run").into_response(),
+        Err(err) => {
+            error!(error = %err, "artifact download failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "could not load the artifact").into_response()
+        }
+    }
+}
+
+/// The `Backend` of one request, bound to the person who made it.
+struct SessionBackend {
+    services: Arc<Services>,
+    principal: Principal,
+}
+
+fn backend_error(error: ServiceError) -> BackendError {
+    match error {
+        ServiceError::NotFound => BackendError::NotFound,
+        ServiceError::Forbidden(_) => BackendError::Forbidden,
+        ServiceError::Invalid(fields) => BackendError::Invalid(fields),
+        ServiceError::Rejected(run) => BackendError::Invalid(run.field_errors),
+        ServiceError::Conflict(message) => BackendError::Conflict(message),
+        ServiceError::Store(err) => {
+            error!(error = %err, source = ?std::error::Error::source(&err), "page request failed in storage");
+            BackendError::Internal("Factory could not reach its database; please retry shortly".into())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for SessionBackend {
+    fn viewer(&self) -> &Viewer {
+        &self.principal.viewer
+    }
+
+    async fn run_types(&self) -> BackendResult<Vec<RunTypeView>> {
+        Ok(self.services.run_types())
+    }
+
+    async fn list_runs(&self, filter: RunFilter) -> BackendResult<RunPage> {
+        self.services.list_runs(&self.principal.scope, &filter).await.map_err(backend_error)
+    }
+
+    async fn get_run(&self, id: Uuid) -> BackendResult<RunDetail> {
+        self.services.get_run(&self.principal.scope, id).await.map_err(backend_error)
+    }
+
+    async fn run_logs(&self, id: Uuid, after_id: i64) -> BackendResult<Vec<LogLine>> {
+        self.services.run_logs(&self.principal.scope, id, after_id).await.map_err(backend_error)
+    }
+
+    async fn submit_run(&self, run_type: String, params: serde_json::Value) -> BackendResult<RunDetail> {
+        match self.services.submit_run(&self.principal.scope, &run_type, params, None).await {
+            Ok((run, _)) => Ok(run),
+            // The form shows a rejected run's field errors beside the fields.
+            Err(ServiceError::Rejected(run)) => Ok(*run),
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+
+    async fn cancel_run(&self, id: Uuid) -> BackendResult<RunDetail> {
+        self.services.cancel_run(&self.principal.scope, id).await.map_err(backend_error)
+    }
+
+    async fn overview(&self) -> BackendResult<Overview> {
+        self.services.overview(&self.principal.scope).await.map_err(backend_error)
+    }
+
+    async fn pools(&self) -> BackendResult<PoolsPage> {
+        self.services.pools().await.map_err(backend_error)
+    }
+
+    async fn set_pool_size(&self, pool: String, size: u32, note: String) -> BackendResult<PoolsPage> {
+        self.services
+            .set_pool_size(&self.principal.scope, &pool, i64::from(size), &note)
+            .await
+            .map_err(backend_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_login_health_assets_and_the_api_are_public() {
+        for path in ["/login", "/healthz", "/readyz", "/pkg/factory.js", "/api/v1/runs"] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in ["/", "/runs", "/runs/new", "/overview", "/pools", "/_fn/list_runs", "/events"] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_static("a=1; factory_session=abc; b=2"));
+        assert_eq!(session_cookie(&headers).as_deref(), Some("abc"));
+        assert_eq!(session_cookie(&HeaderMap::new()), None);
+    }
+}

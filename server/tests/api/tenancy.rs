@@ -1,0 +1,59 @@
+//! Tenant isolation and authentication: one tenant can neither see nor act on another's
+//! runs, through the API or the pages.
+
+use axum::http::{Method, StatusCode};
+
+use crate::helpers::{library_params, spawn_app};
+
+#[tokio::test]
+async fn one_tenant_cannot_see_cancel_or_download_another_tenants_run() {
+    let app = spawn_app().await;
+    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_for_status(&app.acme_token, &id, "succeeded").await;
+
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/runs/{id}")),
+        (Method::POST, format!("/api/v1/runs/{id}/cancel")),
+        (Method::GET, format!("/api/v1/runs/{id}/artifact")),
+    ] {
+        let reply = app.api(method, &path, &app.globex_token, None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(reply.json()["error"], "not_found");
+    }
+    let list = app.api(Method::GET, "/api/v1/runs", &app.globex_token, None).await.json();
+    assert_eq!(list["runs"], serde_json::json!([]));
+
+    let globex = app.login("customer@globex.test", "globex-demo-pass").await.expect("a session");
+    let download = app.page(&format!("/runs/{id}/artifact"), Some(&globex)).await;
+    assert_eq!(download.status, StatusCode::NOT_FOUND);
+    let acme = app.login("customer@acme.test", "acme-demo-pass").await.expect("a session");
+    let download = app.page(&format!("/runs/{id}/artifact"), Some(&acme)).await;
+    assert_eq!(download.status, StatusCode::OK);
+
+    // Staff see every tenant.
+    let manager = app.login("manager@factory.test", "manager-demo-pass").await.unwrap();
+    let download = app.page(&format!("/runs/{id}/artifact"), Some(&manager)).await;
+    assert_eq!(download.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_api_refuses_missing_and_unknown_tokens_with_a_json_401() {
+    let app = spawn_app().await;
+    let missing = app
+        .request(axum::http::Request::get("/api/v1/runs").body(axum::body::Body::empty()).unwrap())
+        .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.json()["error"], "unauthorized");
+    let unknown = app.api(Method::GET, "/api/v1/runs", "fct_nope", None).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_wrong_password_gets_no_session() {
+    let app = spawn_app().await;
+    assert_eq!(app.login("customer@acme.test", "wrong").await, None);
+    assert_eq!(app.login("nobody@acme.test", "acme-demo-pass").await, None);
+}
