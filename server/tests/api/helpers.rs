@@ -55,7 +55,7 @@ fn server_url() -> String {
 }
 
 /// A new, empty database on the test server.
-async fn fresh_database() -> String {
+pub(crate) async fn fresh_database() -> String {
     let server = server_url();
     let admin = sqlx::PgPool::connect(&server).await.expect("connect to the test PostgreSQL");
     let name = format!("factory_test_{}", Uuid::new_v4().simple());

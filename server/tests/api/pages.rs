@@ -31,7 +31,7 @@ async fn a_logged_in_customer_sees_their_runs_page_and_logout_ends_the_session()
     let app = spawn_app().await;
     let cookie = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
     let runs = app.page("/runs", Some(&cookie)).await;
-    assert_eq!(runs.status, StatusCode::OK);
+    assert_eq!(runs.status, StatusCode::OK, "{}", runs.text());
     assert!(runs.text().contains("Ada Acme"), "the page names the viewer");
 
     let logout = app

@@ -243,3 +243,52 @@ async fn a_step_that_keeps_failing_fails_the_run_after_its_attempt_limit() {
     assert!(run["error"].as_str().unwrap().contains("gave up after 2 attempts"), "{run:#}");
     assert_eq!(run["artifact"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_completion_from_an_attempt_that_lost_its_job_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_scope().await;
+    app.services.set_pool_size(&admin, "generate", 0, "hold work for the test").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let job_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE run_id = $1::uuid AND position = 0")
+            .bind(&id)
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap();
+
+    // Attempt one starts, then loses the job (as after a crash or a timeout) to attempt two.
+    let store = app.store();
+    let stale = store.start_attempt(job_id).await.unwrap().expect("the job is queued");
+    sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = $1")
+        .bind(job_id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let current = store.start_attempt(job_id).await.unwrap().expect("queued again");
+    assert_eq!(current.attempt, 2);
+
+    let outcome = factory::lifecycle::Outcome::Permanent("stale worker's verdict".into());
+    let refused = store.finish_attempt(&stale, &outcome, Default::default()).await.unwrap();
+    assert!(!refused, "the stale completion is refused");
+    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "running");
+
+    let succeeded = factory::lifecycle::Outcome::Succeeded;
+    assert!(store.finish_attempt(&current, &succeeded, Default::default()).await.unwrap());
+    let verify_status: String =
+        sqlx::query_scalar("SELECT status FROM jobs WHERE run_id = $1::uuid AND position = 1")
+            .bind(&id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(verify_status, "queued");
+}

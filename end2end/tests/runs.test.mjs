@@ -1,0 +1,110 @@
+// A customer's whole journey in a real browser: log in, submit a library run from the
+// form, watch it reach `succeeded` without reloading, download the artifact and find the
+// generated Cargo.toml inside it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.FACTORY_URL ?? 'http://127.0.0.1:3123';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function logIn(page, email, password) {
+  await page.goto(`${BASE}/login`);
+  await page.fill('[data-test=login-email]', email);
+  await page.fill('[data-test=login-password]', password);
+  await Promise.all([page.waitForURL(/\/runs/), page.click('[data-test=login-submit]')]);
+}
+
+// The hydrate crate marks <body> once the wasm app has taken over the server-rendered page.
+async function waitForHydration(page) {
+  await page.locator('body[data-hydrated=true]').waitFor({ state: 'attached', timeout: 30_000 });
+}
+
+test('a customer submits a library run and watches it succeed live', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+
+  await logIn(page, 'customer@acme.test', 'acme-demo-pass');
+  await page.goto(`${BASE}/runs/new?type=library`);
+  await waitForHydration(page);
+  await page.fill('[data-test=param-crate_name]', 'e2e_widgets');
+  await Promise.all([
+    page.waitForURL(/\/runs\/[0-9a-f-]{36}$/, { timeout: 30_000 }),
+    page.click('[data-test=submit-run]'),
+  ]);
+
+  // From here on the page must update itself: count full navigations to prove no reload.
+  let navigations = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  });
+  const status = page.locator('[data-test=run-status]');
+  await status.filter({ hasText: 'succeeded' }).waitFor({ timeout: 90_000 });
+  assert.equal(navigations, 0, 'the run page reached succeeded without a reload');
+  assert.equal(await page.locator('[data-test=job-row]').count(), 3);
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-test=artifact-link]'),
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'factory-e2e-'));
+  const file = join(dir, download.suggestedFilename());
+  await download.saveAs(file);
+  const listing = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n');
+  assert.ok(listing.some((path) => path.endsWith('/Cargo.toml')), `Cargo.toml in ${listing}`);
+  const manifest = execFileSync('tar', ['-xzOf', file, '--wildcards', '*/Cargo.toml'], { encoding: 'utf8' });
+  assert.match(manifest, /name = "e2e_widgets"/);
+
+  assert.deepEqual(errors, [], 'no script errors on the page');
+  await context.close();
+});
+
+test('invalid parameters are shown beside their field and nothing is submitted', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await logIn(page, 'customer@acme.test', 'acme-demo-pass');
+  await page.goto(`${BASE}/runs/new?type=library`);
+  await waitForHydration(page);
+  await page.fill('[data-test=param-crate_name]', 'Not A Crate!');
+  await page.click('[data-test=submit-run]');
+  const fieldError = page.locator('[data-test=field-error-crate_name]');
+  await fieldError.waitFor({ timeout: 30_000 });
+  assert.match(await fieldError.innerText(), /must/);
+  assert.match(page.url(), /\/runs\/new/);
+  await context.close();
+});
+
+test('a wrong password is refused with a message', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${BASE}/login`);
+  await page.fill('[data-test=login-email]', 'customer@acme.test');
+  await page.fill('[data-test=login-password]', 'not-the-password');
+  await page.click('[data-test=login-submit]');
+  await page.locator('[data-test=login-error]').waitFor();
+  assert.match(page.url(), /error=invalid/);
+  await context.close();
+});
