@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::model::{
-    Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
-};
+use crate::model::{Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer};
 
 /// Why a call failed, in words fit for the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +62,12 @@ pub trait Backend: Send + Sync {
     async fn cancel_run(&self, id: Uuid) -> BackendResult<RunDetail>;
     async fn overview(&self) -> BackendResult<Overview>;
     async fn pools(&self) -> BackendResult<PoolsPage>;
-    async fn set_pool_size(&self, pool: String, size: u32, note: String) -> BackendResult<PoolsPage>;
+    async fn set_pool_size(
+        &self,
+        pool: String,
+        size: u32,
+        note: String,
+    ) -> BackendResult<PoolsPage>;
 }
 
 /// What the server puts into each request's extensions once it knows who is asking.

@@ -33,7 +33,9 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/runs/{id}/cancel", post(cancel_run))
         .route("/runs/{id}/artifact", get(artifact))
         .route("/run-types", get(run_types))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
         .with_state(services)
 }
 
@@ -59,7 +61,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.code, "message": self.message, "fields": self.fields });
+        let mut body =
+            json!({ "error": self.code, "message": self.message, "fields": self.fields });
         if let Some(serde_json::Value::Object(extra)) = self.extra {
             body.as_object_mut().expect("body is an object").extend(extra);
         }
@@ -70,11 +73,19 @@ impl IntoResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
         match error {
-            ServiceError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "run not found"),
-            ServiceError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServiceError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "run not found")
+            }
+            ServiceError::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
             ServiceError::Invalid(fields) => ApiError {
                 fields,
-                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", "the request was refused")
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    "the request was refused",
+                )
             },
             ServiceError::Rejected(run) => ApiError {
                 fields: run.field_errors.clone(),
@@ -85,7 +96,9 @@ impl From<ServiceError> for ApiError {
                     "the parameters were refused; the run is stored as rejected",
                 )
             },
-            ServiceError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            ServiceError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            }
             ServiceError::Store(error) => store_failure(&error),
         }
     }
@@ -93,9 +106,14 @@ impl From<ServiceError> for ApiError {
 
 fn store_failure(error: &StoreError) -> ApiError {
     error!(error = %error, source = ?std::error::Error::source(error), "api request failed in storage");
-    let unavailable = matches!(error, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)));
+    let unavailable =
+        matches!(error, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)));
     if unavailable {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable, try again")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database is unavailable, try again",
+        )
     } else {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")
     }
@@ -107,8 +125,12 @@ pub struct TokenScope(pub Scope);
 impl FromRequestParts<Arc<Services>> for TokenScope {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, services: &Arc<Services>) -> Result<Self, ApiError> {
-        let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    async fn from_request_parts(
+        parts: &mut Parts,
+        services: &Arc<Services>,
+    ) -> Result<Self, ApiError> {
+        let unauthorized =
+            |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -122,8 +144,12 @@ impl FromRequestParts<Arc<Services>> for TokenScope {
         match auth::token_scope(services.store.pool(), token).await {
             Ok(Some(scope)) => Ok(TokenScope(scope)),
             Ok(None) => Err(unauthorized("unknown or revoked token")),
-            Err(auth::AuthError::Database(error)) => Err(store_failure(&StoreError::Database(error))),
-            Err(other) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string())),
+            Err(auth::AuthError::Database(error)) => {
+                Err(store_failure(&StoreError::Database(error)))
+            }
+            Err(other) => {
+                Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string()))
+            }
         }
     }
 }
@@ -148,7 +174,11 @@ async fn submit_run(
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            )
         } else {
             ApiError::bad_request(rejection.body_text())
         }
@@ -157,7 +187,9 @@ async fn submit_run(
         .map_err(|error| ApiError::bad_request(format!("invalid JSON body: {error}")))?;
     let key = match headers.get("idempotency-key") {
         Some(value) => Some(
-            value.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII text"))?,
+            value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII text"))?,
         ),
         None => None,
     };
@@ -182,28 +214,31 @@ fn parse_filter(query: &HashMap<String, String>) -> Result<RunFilter, ApiError> 
     for (key, value) in query {
         match key.as_str() {
             "status" => {
-                filter.status = Some(RunStatus::parse(value).ok_or_else(|| {
-                    ApiError::bad_request(format!("unknown status {value:?}"))
-                })?)
+                filter.status =
+                    Some(RunStatus::parse(value).ok_or_else(|| {
+                        ApiError::bad_request(format!("unknown status {value:?}"))
+                    })?)
             }
             "run_type" => filter.run_type = Some(value.clone()),
             "cursor" => filter.cursor = Some(value.clone()),
             "limit" => {
-                let limit: u32 = value
-                    .parse()
-                    .ok()
-                    .filter(|limit| (1..=100).contains(limit))
-                    .ok_or_else(|| ApiError::bad_request("limit must be a number from 1 to 100"))?;
+                let limit: u32 =
+                    value.parse().ok().filter(|limit| (1..=100).contains(limit)).ok_or_else(
+                        || ApiError::bad_request("limit must be a number from 1 to 100"),
+                    )?;
                 filter.limit = Some(limit);
             }
-            other => return Err(ApiError::bad_request(format!("unknown query parameter {other:?}"))),
+            other => {
+                return Err(ApiError::bad_request(format!("unknown query parameter {other:?}")))
+            }
         }
     }
     Ok(filter)
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "run not found"))
+    Uuid::parse_str(id)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "run not found"))
 }
 
 async fn get_run(
@@ -229,10 +264,13 @@ async fn artifact(
     TokenScope(scope): TokenScope,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (file_name, bytes) = services.artifact(&scope, parse_id(&id)?).await.map_err(|error| match error {
-        ServiceError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no artifact for this run"),
-        other => other.into(),
-    })?;
+    let (file_name, bytes) =
+        services.artifact(&scope, parse_id(&id)?).await.map_err(|error| match error {
+            ServiceError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no artifact for this run")
+            }
+            other => other.into(),
+        })?;
     Ok(artifact_response(&file_name, bytes))
 }
 

@@ -142,7 +142,8 @@ pub async fn login(
         "SELECT {USER_COLUMNS} FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id \
          WHERE lower(u.email) = lower($1)"
     );
-    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email.trim()).fetch_optional(db).await?;
+    let row: Option<UserRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email.trim()).fetch_optional(db).await?;
     let Some(row) = row else {
         // Spend the same effort as a real check so response time does not reveal emails.
         let _ = hash_password(password);
@@ -171,8 +172,10 @@ pub async fn session_principal(db: &PgPool, session: &str) -> Result<Option<Prin
          LEFT JOIN tenants t ON t.id = u.tenant_id \
          WHERE s.id_hash = $1 AND s.expires_at > now()"
     );
-    let row: Option<UserRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(secret_hash(session)).fetch_optional(db).await?;
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(secret_hash(session))
+        .fetch_optional(db)
+        .await?;
     Ok(row.and_then(UserRow::into_principal))
 }
 
@@ -185,7 +188,11 @@ pub async fn logout(db: &PgPool, session: &str) -> Result<(), AuthError> {
 }
 
 /// Creates an API token for a tenant and returns the secret, which is never stored.
-pub async fn create_token(db: &PgPool, tenant_slug: &str, name: &str) -> Result<Option<String>, AuthError> {
+pub async fn create_token(
+    db: &PgPool,
+    tenant_slug: &str,
+    name: &str,
+) -> Result<Option<String>, AuthError> {
     let token = format!("{TOKEN_PREFIX}{}", new_secret());
     let inserted = sqlx::query(
         "INSERT INTO api_tokens (id, tenant_id, name, token_hash) \

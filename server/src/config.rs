@@ -8,7 +8,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "factory", version, about = "Factory: the runtime and control plane for generation runs")]
+#[command(
+    name = "factory",
+    version,
+    about = "Factory: the runtime and control plane for generation runs"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -24,7 +28,12 @@ pub enum Command {
     /// Run workers only, for more worker hosts
     Worker {
         /// Pools this process works for, comma-separated
-        #[arg(long, env = "FACTORY_POOLS", value_delimiter = ',', default_value = "generate,verify,package")]
+        #[arg(
+            long,
+            env = "FACTORY_POOLS",
+            value_delimiter = ',',
+            default_value = "generate,verify,package"
+        )]
         pools: Vec<String>,
     },
     /// Apply database migrations (Factory's and apalis's) and exit

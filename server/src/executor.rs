@@ -45,7 +45,11 @@ impl Executor {
     async fn run_attempt(&self, attempt: Attempt) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         self.store
-            .append_log(&attempt, "info", &format!("attempt {} of {} started", attempt.attempt, attempt.max_attempts))
+            .append_log(
+                &attempt,
+                "info",
+                &format!("attempt {} of {} started", attempt.attempt, attempt.max_attempts),
+            )
             .await?;
 
         let result = match tokio::time::timeout(attempt.timeout, self.run_step(&attempt)).await {

@@ -25,10 +25,17 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Next {
     /// Queue the job at this position.
-    Step { position: i32 },
+    Step {
+        position: i32,
+    },
     /// Queue this job again after the delay.
-    Retry { after: Duration },
-    Finish { status: RunStatus, error: Option<String> },
+    Retry {
+        after: Duration,
+    },
+    Finish {
+        status: RunStatus,
+        error: Option<String>,
+    },
 }
 
 /// Where the attempt sits in its job and run.
@@ -80,7 +87,13 @@ mod tests {
     use super::*;
 
     fn context(position: i32, attempt: i32) -> AttemptContext {
-        AttemptContext { position, step_count: 3, attempt, max_attempts: 3, cancel_requested: false }
+        AttemptContext {
+            position,
+            step_count: 3,
+            attempt,
+            max_attempts: 3,
+            cancel_requested: false,
+        }
     }
 
     #[test]
@@ -141,7 +154,9 @@ mod tests {
     fn only_unfinished_runs_can_be_cancelled() {
         assert!(can_cancel(RunStatus::Queued));
         assert!(can_cancel(RunStatus::Running));
-        for status in [RunStatus::Succeeded, RunStatus::Failed, RunStatus::Cancelled, RunStatus::Rejected] {
+        for status in
+            [RunStatus::Succeeded, RunStatus::Failed, RunStatus::Cancelled, RunStatus::Rejected]
+        {
             assert!(!can_cancel(status));
         }
     }

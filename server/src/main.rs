@@ -29,8 +29,12 @@ async fn main() -> anyhow::Result<()> {
             database.close().await;
             let mut out = String::from("Demo logins (password after the colon):\n");
             for login in logins {
-                let tenant = login.tenant.map(|slug| format!(", tenant {slug}")).unwrap_or_default();
-                out.push_str(&format!("  {}: {}  ({}{tenant})\n", login.email, login.password, login.role));
+                let tenant =
+                    login.tenant.map(|slug| format!(", tenant {slug}")).unwrap_or_default();
+                out.push_str(&format!(
+                    "  {}: {}  ({}{tenant})\n",
+                    login.email, login.password, login.role
+                ));
             }
             write_stdout(&out)
         }

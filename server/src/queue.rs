@@ -51,7 +51,10 @@ pub struct PoolGate {
 
 impl PoolGate {
     fn new(size: u32) -> PoolGate {
-        PoolGate { semaphore: Arc::new(Semaphore::new(size as usize)), size: std::sync::Mutex::new(size) }
+        PoolGate {
+            semaphore: Arc::new(Semaphore::new(size as usize)),
+            size: std::sync::Mutex::new(size),
+        }
     }
 
     /// Grows or shrinks the number of permits; shrinking takes effect as running jobs finish.
@@ -153,7 +156,13 @@ async fn supervise_pool(
             .build(handle_task);
         let stop = shutdown.clone();
         info!(pool = %pool, worker = %name, "worker started");
-        match worker.run_until(async move { stop.cancelled().await; Ok::<(), std::io::Error>(()) }).await {
+        match worker
+            .run_until(async move {
+                stop.cancelled().await;
+                Ok::<(), std::io::Error>(())
+            })
+            .await
+        {
             Ok(()) => info!(pool = %pool, worker = %name, "worker stopped"),
             Err(error) => {
                 warn!(pool = %pool, worker = %name, %error, "worker stopped with an error, restarting");

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use app::model::{
-    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView,
-};
+use app::model::{LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView};
 
 use crate::auth::Scope;
 use crate::config::Settings;
@@ -115,7 +113,11 @@ impl Services {
         Ok((run, created))
     }
 
-    pub async fn list_runs(&self, scope: &Scope, filter: &RunFilter) -> Result<RunPage, ServiceError> {
+    pub async fn list_runs(
+        &self,
+        scope: &Scope,
+        filter: &RunFilter,
+    ) -> Result<RunPage, ServiceError> {
         Ok(self.store.list_runs(scope, filter).await?)
     }
 
@@ -123,7 +125,12 @@ impl Services {
         self.store.run_detail(scope, id).await?.ok_or(ServiceError::NotFound)
     }
 
-    pub async fn run_logs(&self, scope: &Scope, id: Uuid, after_id: i64) -> Result<Vec<LogLine>, ServiceError> {
+    pub async fn run_logs(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        after_id: i64,
+    ) -> Result<Vec<LogLine>, ServiceError> {
         // Looking the run up first makes another tenant's run a 404, not an empty list.
         self.get_run(scope, id).await?;
         Ok(self.store.run_logs(scope, id, after_id).await?)
@@ -133,7 +140,11 @@ impl Services {
         Ok(self.store.cancel_run(scope, id).await?)
     }
 
-    pub async fn artifact(&self, scope: &Scope, id: Uuid) -> Result<(String, Vec<u8>), ServiceError> {
+    pub async fn artifact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+    ) -> Result<(String, Vec<u8>), ServiceError> {
         self.store.artifact(scope, id).await?.ok_or(ServiceError::NotFound)
     }
 

@@ -47,7 +47,9 @@ impl Database {
                 (cluster.database_url(), Some(cluster))
             }
         };
-        let store = Store::connect(&url, settings.db_max_connections).await.context("connect to PostgreSQL")?;
+        let store = Store::connect(&url, settings.db_max_connections)
+            .await
+            .context("connect to PostgreSQL")?;
         store.migrate().await?;
         Ok(Database { store, embedded })
     }
@@ -65,8 +67,9 @@ impl Database {
 
 pub fn build_services(store: Store, settings: &Settings) -> anyhow::Result<Arc<Services>> {
     let dir = settings.run_types_dir.clone().unwrap_or_else(Catalogue::builtin_dir);
-    let catalogue =
-        Arc::new(Catalogue::load(&dir).with_context(|| format!("load run types from {}", dir.display()))?);
+    let catalogue = Arc::new(
+        Catalogue::load(&dir).with_context(|| format!("load run types from {}", dir.display()))?,
+    );
     let executor = Arc::new(Executor::new(store.clone(), catalogue.clone()));
     Ok(Arc::new(Services {
         store,
@@ -104,7 +107,10 @@ pub fn app(services: Arc<Services>, leptos_options: LeptosOptions) -> Router {
 }
 
 /// Background work every process runs beside its main job.
-pub fn spawn_background(services: &Arc<Services>, shutdown: &CancellationToken) -> tokio::task::JoinSet<()> {
+pub fn spawn_background(
+    services: &Arc<Services>,
+    shutdown: &CancellationToken,
+) -> tokio::task::JoinSet<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(services.events.clone().relay(services.store.clone(), shutdown.clone()));
     tasks.spawn(prune_loop(services.clone(), shutdown.clone()));

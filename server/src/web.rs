@@ -22,7 +22,9 @@ use tracing::error;
 use uuid::Uuid;
 
 use app::backend::{Backend, BackendError, BackendResult, RequestBackend};
-use app::model::{LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer};
+use app::model::{
+    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
+};
 
 use crate::auth::{self, Principal, SESSION_COOKIE};
 use crate::service::{ServiceError, Services};
@@ -58,7 +60,10 @@ pub async fn require_session(
             Ok(principal) => principal,
             Err(err) => {
                 error!(error = %err, "session lookup failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, "Factory cannot reach its database right now; please retry shortly.")
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Factory cannot reach its database right now; please retry shortly.",
+                )
                     .into_response();
             }
         },
@@ -66,7 +71,8 @@ pub async fn require_session(
     };
     match principal {
         Some(principal) => {
-            let backend = SessionBackend { services: services.clone(), principal: principal.clone() };
+            let backend =
+                SessionBackend { services: services.clone(), principal: principal.clone() };
             request.extensions_mut().insert(RequestBackend(Arc::new(backend)));
             request.extensions_mut().insert(principal);
             next.run(request).await
@@ -82,7 +88,9 @@ pub async fn require_session(
 fn urlencode(path: &str) -> String {
     path.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -153,7 +161,8 @@ async fn readyz(State(services): State<Arc<Services>>) -> Response {
     if services.store.is_ready().await {
         (StatusCode::OK, "ready").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable or migrations not applied").into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable or migrations not applied")
+            .into_response()
     }
 }
 
@@ -192,7 +201,9 @@ async fn artifact(
     };
     match services.artifact(&principal.scope, id).await {
         Ok((file_name, bytes)) => crate::api::artifact_response(&file_name, bytes),
-        Err(ServiceError::NotFound) => (StatusCode::NOT_FOUND, "no artifact for this run").into_response(),
+        Err(ServiceError::NotFound) => {
+            (StatusCode::NOT_FOUND, "no artifact for this run").into_response()
+        }
         Err(err) => {
             error!(error = %err, "artifact download failed");
             (StatusCode::SERVICE_UNAVAILABLE, "could not load the artifact").into_response()
@@ -215,7 +226,9 @@ fn backend_error(error: ServiceError) -> BackendError {
         ServiceError::Conflict(message) => BackendError::Conflict(message),
         ServiceError::Store(err) => {
             error!(error = %err, source = ?std::error::Error::source(&err), "page request failed in storage");
-            BackendError::Internal("Factory could not reach its database; please retry shortly".into())
+            BackendError::Internal(
+                "Factory could not reach its database; please retry shortly".into(),
+            )
         }
     }
 }
@@ -242,7 +255,11 @@ impl Backend for SessionBackend {
         self.services.run_logs(&self.principal.scope, id, after_id).await.map_err(backend_error)
     }
 
-    async fn submit_run(&self, run_type: String, params: serde_json::Value) -> BackendResult<RunDetail> {
+    async fn submit_run(
+        &self,
+        run_type: String,
+        params: serde_json::Value,
+    ) -> BackendResult<RunDetail> {
         match self.services.submit_run(&self.principal.scope, &run_type, params, None).await {
             Ok((run, _)) => Ok(run),
             // The form shows a rejected run's field errors beside the fields.
@@ -263,7 +280,12 @@ impl Backend for SessionBackend {
         self.services.pools().await.map_err(backend_error)
     }
 
-    async fn set_pool_size(&self, pool: String, size: u32, note: String) -> BackendResult<PoolsPage> {
+    async fn set_pool_size(
+        &self,
+        pool: String,
+        size: u32,
+        note: String,
+    ) -> BackendResult<PoolsPage> {
         self.services
             .set_pool_size(&self.principal.scope, &pool, i64::from(size), &note)
             .await
@@ -280,7 +302,8 @@ mod tests {
         for path in ["/login", "/healthz", "/readyz", "/pkg/factory.js", "/api/v1/runs"] {
             assert!(is_public(path), "{path}");
         }
-        for path in ["/", "/runs", "/runs/new", "/overview", "/pools", "/_fn/list_runs", "/events"] {
+        for path in ["/", "/runs", "/runs/new", "/overview", "/pools", "/_fn/list_runs", "/events"]
+        {
             assert!(!is_public(path), "{path}");
         }
     }

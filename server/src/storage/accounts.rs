@@ -60,12 +60,7 @@ impl Store {
             .bind(tenant)
             .execute(&mut *tx)
             .await?;
-            logins.push(DemoLogin {
-                email: email.into(),
-                password: password.into(),
-                role,
-                tenant,
-            });
+            logins.push(DemoLogin { email: email.into(), password: password.into(), role, tenant });
         }
         tx.commit().await?;
         Ok(logins)

@@ -81,14 +81,12 @@ pub(super) async fn finish_run(
     .bind(run_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE runs SET status = $2, error = $3, finished_at = now() WHERE id = $1",
-    )
-    .bind(run_id)
-    .bind(status.as_str())
-    .bind(error)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("UPDATE runs SET status = $2, error = $3, finished_at = now() WHERE id = $1")
+        .bind(run_id)
+        .bind(status.as_str())
+        .bind(error)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

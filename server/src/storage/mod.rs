@@ -64,7 +64,10 @@ impl Store {
         apalis_postgres::PostgresStorage::setup(&self.pool)
             .await
             .context("apply apalis-postgres migrations")?;
-        sqlx::migrate!("../migrations").run(&self.pool).await.context("apply factory migrations")?;
+        sqlx::migrate!("../migrations")
+            .run(&self.pool)
+            .await
+            .context("apply factory migrations")?;
         Ok(())
     }
 

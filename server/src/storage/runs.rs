@@ -8,8 +8,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use app::model::{
-    ArtifactInfo, JobStatus, JobView, LogLine, RunDetail, RunFilter, RunPage, RunStatus,
-    RunSummary,
+    ArtifactInfo, JobStatus, JobView, LogLine, RunDetail, RunFilter, RunPage, RunStatus, RunSummary,
 };
 
 use super::{notify, Store, StoreError};
@@ -156,7 +155,11 @@ impl Store {
         Ok((run, true))
     }
 
-    pub async fn list_runs(&self, scope: &Scope, filter: &RunFilter) -> Result<RunPage, StoreError> {
+    pub async fn list_runs(
+        &self,
+        scope: &Scope,
+        filter: &RunFilter,
+    ) -> Result<RunPage, StoreError> {
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let cursor = filter.cursor.as_deref().map(decode_cursor).transpose()?;
 
@@ -188,7 +191,11 @@ impl Store {
         Ok(RunPage { runs: rows.into_iter().map(RunRow::into_summary).collect(), next_cursor })
     }
 
-    pub async fn run_detail(&self, scope: &Scope, id: Uuid) -> Result<Option<RunDetail>, StoreError> {
+    pub async fn run_detail(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+    ) -> Result<Option<RunDetail>, StoreError> {
         run_detail_in(&mut *self.pool.acquire().await?, scope.tenant_id(), id).await
     }
 
@@ -326,8 +333,11 @@ pub(super) async fn run_detail_in(
          FROM runs r JOIN tenants t ON t.id = r.tenant_id \
          WHERE r.id = $1 AND ($2::uuid IS NULL OR r.tenant_id = $2)"
     );
-    let Some(row): Option<DetailRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(tenant_id).fetch_optional(&mut *conn).await?
+    let Some(row): Option<DetailRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *conn)
+        .await?
     else {
         return Ok(None);
     };
@@ -339,12 +349,11 @@ pub(super) async fn run_detail_in(
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let artifact: Option<(String, i64, String)> = sqlx::query_as(
-        "SELECT file_name, size_bytes, sha256 FROM artifacts WHERE run_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let artifact: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT file_name, size_bytes, sha256 FROM artifacts WHERE run_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
 
     Ok(Some(RunDetail {
         summary: row.summary.into_summary(),

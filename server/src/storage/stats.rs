@@ -49,7 +49,12 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(run_type, runs, p50_ms, p95_ms)| RunTypeDurations { run_type, runs, p50_ms, p95_ms })
+            .map(|(run_type, runs, p50_ms, p95_ms)| RunTypeDurations {
+                run_type,
+                runs,
+                p50_ms,
+                p95_ms,
+            })
             .collect())
     }
 }

@@ -51,7 +51,8 @@ async fn demo_is_safe_to_repeat_and_token_create_prints_only_the_token() {
     assert!(lines[0].starts_with("fct_") && lines[0].len() == 68, "{out}");
 
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&pool).await.unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&pool).await.unwrap();
     assert_ne!(stored, lines[0], "only a hash of the token is stored");
 
     let unknown = factory()
@@ -65,7 +66,8 @@ async fn demo_is_safe_to_repeat_and_token_create_prints_only_the_token() {
 
 #[tokio::test]
 async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigterm() {
-    let data_dir = std::env::temp_dir().join(format!("factory-cli-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir =
+        std::env::temp_dir().join(format!("factory-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&data_dir).unwrap();
     let pg_port = free_port();
     let addr = format!("127.0.0.1:{}", free_port());

@@ -59,7 +59,10 @@ pub(crate) async fn fresh_database() -> String {
     let server = server_url();
     let admin = sqlx::PgPool::connect(&server).await.expect("connect to the test PostgreSQL");
     let name = format!("factory_test_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
     admin.close().await;
     let (base, _) = server.rsplit_once('/').expect("database URL has a path");
     format!("{base}/{name}")
@@ -76,7 +79,8 @@ pub(crate) async fn spawn_app() -> TestApp {
     let store = Store::connect(&url, settings.db_max_connections).await.expect("connect");
     store.migrate().await.expect("migrate");
     store.seed_demo().await.expect("seed demo accounts");
-    let acme_token = factory::auth::create_token(store.pool(), "acme", "ci").await.unwrap().unwrap();
+    let acme_token =
+        factory::auth::create_token(store.pool(), "acme", "ci").await.unwrap().unwrap();
     let globex_token =
         factory::auth::create_token(store.pool(), "globex", "ci").await.unwrap().unwrap();
 
@@ -97,11 +101,18 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.expect("router never fails");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024).await.unwrap().to_vec();
+        let bytes =
+            axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024).await.unwrap().to_vec();
         Reply { status, headers, bytes }
     }
 
-    pub(crate) async fn api(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
@@ -125,7 +136,8 @@ impl TestApp {
     pub(crate) async fn wait_for_status(&self, token: &str, id: &str, status: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let run = self.api(Method::GET, &format!("/api/v1/runs/{id}"), token, None).await.json();
+            let run =
+                self.api(Method::GET, &format!("/api/v1/runs/{id}"), token, None).await.json();
             if run["status"] == status {
                 return run;
             }

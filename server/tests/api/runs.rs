@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use crate::helpers::{library_params, spawn_app, untar};
 
 async fn artifact_files(app: &crate::helpers::TestApp, id: &str) -> Vec<(String, Vec<u8>)> {
-    let reply = app.api(Method::GET, &format!("/api/v1/runs/{id}/artifact"), &app.acme_token, None).await;
+    let reply =
+        app.api(Method::GET, &format!("/api/v1/runs/{id}/artifact"), &app.acme_token, None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.headers["content-type"], "application/gzip");
     untar(&reply.bytes)
@@ -27,7 +28,11 @@ async fn each_run_type_runs_from_submission_to_succeeded_with_its_artifact() {
             json!({ "service_name": "orders-api", "port": 8080 }),
             &["/Cargo.toml", "/Dockerfile", "/src/main.rs"],
         ),
-        ("pipeline", json!({ "project_name": "orders", "ci_system": "gitlab" }), &["/.gitlab-ci.yml"]),
+        (
+            "pipeline",
+            json!({ "project_name": "orders", "ci_system": "gitlab" }),
+            &["/.gitlab-ci.yml"],
+        ),
         (
             "documentation",
             json!({ "site_title": "Orders handbook", "outline": "Getting started\nOperations" }),
@@ -51,8 +56,11 @@ async fn each_run_type_runs_from_submission_to_succeeded_with_its_artifact() {
 
         let files = artifact_files(&app, &id).await;
         for suffix in expected {
-            assert!(has_file(&files, suffix), "{run_type} artifact lacks {suffix}: {:?}",
-                files.iter().map(|(path, _)| path).collect::<Vec<_>>());
+            assert!(
+                has_file(&files, suffix),
+                "{run_type} artifact lacks {suffix}: {:?}",
+                files.iter().map(|(path, _)| path).collect::<Vec<_>>()
+            );
         }
         let manifest = files.iter().find(|(path, _)| path.ends_with("MANIFEST.sha256"));
         assert!(manifest.is_some(), "{run_type} artifact has a manifest of sums");
@@ -66,7 +74,11 @@ async fn each_run_type_runs_from_submission_to_succeeded_with_its_artifact() {
 async fn invalid_parameters_store_a_rejected_run_with_field_errors_and_queue_nothing() {
     let app = spawn_app().await;
     let reply = app
-        .submit(&app.acme_token, "library", json!({ "crate_name": "Not A Crate!", "license": "GPL-9" }))
+        .submit(
+            &app.acme_token,
+            "library",
+            json!({ "crate_name": "Not A Crate!", "license": "GPL-9" }),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = reply.json();
@@ -75,7 +87,8 @@ async fn invalid_parameters_store_a_rejected_run_with_field_errors_and_queue_not
     assert!(body["fields"]["license"].is_string(), "{body:#}");
 
     let id = body["run"]["id"].as_str().unwrap();
-    let run = app.api(Method::GET, &format!("/api/v1/runs/{id}"), &app.acme_token, None).await.json();
+    let run =
+        app.api(Method::GET, &format!("/api/v1/runs/{id}"), &app.acme_token, None).await.json();
     assert_eq!(run["status"], "rejected");
     assert_eq!(run["jobs"], json!([]));
     let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs")
@@ -104,13 +117,16 @@ async fn an_unknown_run_type_or_malformed_body_is_refused_without_storing_anythi
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.json()["error"], "bad_request");
 
-    let huge = json!({ "run_type": "library", "params": { "description": "x".repeat(100 * 1024) } });
+    let huge =
+        json!({ "run_type": "library", "params": { "description": "x".repeat(100 * 1024) } });
     let too_large = app.api(Method::POST, "/api/v1/runs", &app.acme_token, Some(huge)).await;
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(too_large.json()["error"], "payload_too_large");
 
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM runs").fetch_one(app.store().pool()).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM runs")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
     assert_eq!(stored, 0);
 }
 
@@ -135,8 +151,10 @@ async fn repeating_a_submission_with_the_same_idempotency_key_returns_the_same_r
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(second.status, StatusCode::OK);
     assert_eq!(first.json()["id"], second.json()["id"]);
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM runs").fetch_one(app.store().pool()).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM runs")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
     assert_eq!(stored, 1);
 }
 
@@ -152,20 +170,23 @@ async fn a_cancelled_run_never_starts_its_queued_steps() {
         .as_str()
         .unwrap()
         .to_owned();
-    let cancelled = app.api(Method::POST, &format!("/api/v1/runs/{id}/cancel"), &app.acme_token, None).await;
+    let cancelled =
+        app.api(Method::POST, &format!("/api/v1/runs/{id}/cancel"), &app.acme_token, None).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
     assert_eq!(cancelled.json()["status"], "cancelled");
 
     app.services.set_pool_size(&admin, "generate", 2, "release").await.unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let run = app.api(Method::GET, &format!("/api/v1/runs/{id}"), &app.acme_token, None).await.json();
+    let run =
+        app.api(Method::GET, &format!("/api/v1/runs/{id}"), &app.acme_token, None).await.json();
     assert_eq!(run["status"], "cancelled");
     for job in run["jobs"].as_array().unwrap() {
         assert_eq!(job["status"], "cancelled");
         assert_eq!(job["attempts"], 0, "no step started: {run:#}");
     }
 
-    let again = app.api(Method::POST, &format!("/api/v1/runs/{id}/cancel"), &app.acme_token, None).await;
+    let again =
+        app.api(Method::POST, &format!("/api/v1/runs/{id}/cancel"), &app.acme_token, None).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
 
@@ -196,19 +217,29 @@ async fn the_run_list_pages_newest_first_and_filters_by_status_and_type() {
         let reply = app.submit(&app.acme_token, "library", json!({ "crate_name": "BAD" })).await;
         ids.push(reply.json()["run"]["id"].as_str().unwrap().to_owned());
     }
-    let first = app.api(Method::GET, "/api/v1/runs?limit=2&status=rejected", &app.acme_token, None).await.json();
-    let listed: Vec<&str> = first["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let first = app
+        .api(Method::GET, "/api/v1/runs?limit=2&status=rejected", &app.acme_token, None)
+        .await
+        .json();
+    let listed: Vec<&str> =
+        first["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(listed, [ids[2].as_str(), ids[1].as_str()]);
     let cursor = first["next_cursor"].as_str().unwrap();
 
     let second = app
-        .api(Method::GET, &format!("/api/v1/runs?limit=2&status=rejected&cursor={cursor}"), &app.acme_token, None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/runs?limit=2&status=rejected&cursor={cursor}"),
+            &app.acme_token,
+            None,
+        )
         .await
         .json();
     assert_eq!(second["runs"][0]["id"], ids[0].as_str());
     assert_eq!(second["next_cursor"], Value::Null);
 
-    let none = app.api(Method::GET, "/api/v1/runs?run_type=pipeline", &app.acme_token, None).await.json();
+    let none =
+        app.api(Method::GET, "/api/v1/runs?run_type=pipeline", &app.acme_token, None).await.json();
     assert_eq!(none["runs"], json!([]));
     let bad = app.api(Method::GET, "/api/v1/runs?status=sideways", &app.acme_token, None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -220,12 +251,19 @@ async fn the_run_list_pages_newest_first_and_filters_by_status_and_type() {
 async fn the_catalogue_lists_each_run_type_with_a_json_schema_of_its_parameters() {
     let app = spawn_app().await;
     let body = app.api(Method::GET, "/api/v1/run-types", &app.acme_token, None).await.json();
-    let names: Vec<&str> =
-        body["run_types"].as_array().unwrap().iter().map(|rt| rt["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body["run_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rt| rt["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["documentation", "library", "microservice", "pipeline"]);
     let library = &body["run_types"][1];
     assert_eq!(library["params_schema"]["type"], "object");
-    assert!(library["params_schema"]["required"].as_array().unwrap().contains(&json!("crate_name")));
+    assert!(library["params_schema"]["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("crate_name")));
 }
 
 #[tokio::test]
