@@ -1,7 +1,8 @@
 -- Runs and their jobs (one job per step of the run type's pipeline), the jobs' log lines,
 -- the files a run produced and its packaged artifact. Files and artifacts live here rather
 -- than on a worker's disk so that any worker host can run the next step and any web
--- instance can serve the download.
+-- instance can serve the download. Every row a customer may see carries its tenant, so
+-- customer queries filter on it directly.
 
 CREATE TABLE runs (
     id uuid PRIMARY KEY,
@@ -57,6 +58,7 @@ CREATE TABLE job_logs (
     id bigserial PRIMARY KEY,
     job_id uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     run_id uuid NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL REFERENCES tenants (id),
     at timestamptz NOT NULL DEFAULT now(),
     level text NOT NULL,
     message text NOT NULL
@@ -74,6 +76,7 @@ CREATE TABLE run_files (
 
 CREATE TABLE artifacts (
     run_id uuid PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL REFERENCES tenants (id),
     file_name text NOT NULL,
     content bytea NOT NULL,
     sha256 text NOT NULL,

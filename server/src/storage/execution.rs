@@ -219,7 +219,7 @@ impl Store {
         };
 
         if *outcome == Outcome::Succeeded {
-            write_effects(&mut tx, attempt.run_id, effects).await?;
+            write_effects(&mut tx, attempt, effects).await?;
         }
         let context = AttemptContext {
             position: attempt.position,
@@ -242,22 +242,27 @@ async fn insert_log(
     level: &str,
     message: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO job_logs (job_id, run_id, level, message) VALUES ($1, $2, $3, $4)")
-        .bind(attempt.job_id)
-        .bind(attempt.run_id)
-        .bind(level)
-        .bind(message)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO job_logs (job_id, run_id, tenant_id, level, message) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(attempt.job_id)
+    .bind(attempt.run_id)
+    .bind(attempt.tenant_id)
+    .bind(level)
+    .bind(message)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Replaces the run's files and artifact; safe to repeat, so a step run twice does no harm.
 async fn write_effects(
     conn: &mut PgConnection,
-    run_id: Uuid,
+    attempt: &Attempt,
     effects: Effects,
 ) -> Result<(), StoreError> {
+    let run_id = attempt.run_id;
     if let Some(workspace) = effects.workspace {
         sqlx::query("DELETE FROM run_files WHERE run_id = $1")
             .bind(run_id)
@@ -277,8 +282,8 @@ async fn write_effects(
     }
     if let Some(package) = effects.package {
         sqlx::query(
-            "INSERT INTO artifacts (run_id, file_name, content, sha256, size_bytes, manifest) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO artifacts (run_id, tenant_id, file_name, content, sha256, size_bytes, \
+             manifest) VALUES ($1, $7, $2, $3, $4, $5, $6) \
              ON CONFLICT (run_id) DO UPDATE SET file_name = excluded.file_name, \
              content = excluded.content, sha256 = excluded.sha256, \
              size_bytes = excluded.size_bytes, manifest = excluded.manifest, created_at = now()",
@@ -289,6 +294,7 @@ async fn write_effects(
         .bind(&package.sha256)
         .bind(package.bytes.len() as i64)
         .bind(&package.manifest)
+        .bind(attempt.tenant_id)
         .execute(&mut *conn)
         .await?;
     }

@@ -206,10 +206,9 @@ impl Store {
         after_id: i64,
     ) -> Result<Vec<LogLine>, StoreError> {
         let rows: Vec<(i64, Uuid, DateTime<Utc>, String, String)> = sqlx::query_as(
-            "SELECT l.id, l.job_id, l.at, l.level, l.message FROM job_logs l \
-             JOIN runs r ON r.id = l.run_id \
-             WHERE l.run_id = $1 AND l.id > $2 AND ($3::uuid IS NULL OR r.tenant_id = $3) \
-             ORDER BY l.id LIMIT 1000",
+            "SELECT id, job_id, at, level, message FROM job_logs \
+             WHERE run_id = $1 AND id > $2 AND ($3::uuid IS NULL OR tenant_id = $3) \
+             ORDER BY id LIMIT 1000",
         )
         .bind(run_id)
         .bind(after_id)
@@ -266,8 +265,8 @@ impl Store {
         run_id: Uuid,
     ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let row = sqlx::query_as(
-            "SELECT a.file_name, a.content FROM artifacts a JOIN runs r ON r.id = a.run_id \
-             WHERE a.run_id = $1 AND ($2::uuid IS NULL OR r.tenant_id = $2)",
+            "SELECT file_name, content FROM artifacts \
+             WHERE run_id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)",
         )
         .bind(run_id)
         .bind(scope.tenant_id())
