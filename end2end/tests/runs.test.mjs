@@ -41,7 +41,24 @@ async function waitForHydration(page) {
   await page.locator('body[data-hydrated=true]').waitFor({ state: 'attached', timeout: 30_000 });
 }
 
+// Admins size pools on the Pools page; the change reaches the workers within seconds.
+async function setPoolSize(page, pool, size, note) {
+  await page.goto(`${BASE}/pools`);
+  await waitForHydration(page);
+  const row = page.locator(`[data-test=pool-row][data-pool=${pool}]`);
+  await row.locator('[data-test=pool-size-input]').fill(String(size));
+  await row.locator('[data-test=pool-note-input]').fill(note);
+  await row.locator('[data-test=pool-save]').click();
+  await page.locator('[data-test=pool-saved]').first().waitFor();
+}
+
 test('a customer submits a library run and watches it succeed live', async () => {
+  const admin = await browser.newContext();
+  const adminPage = await admin.newPage();
+  await logIn(adminPage, 'admin@factory.test', 'admin-demo-pass');
+  // Hold the generate pool so the run is visibly queued before it runs.
+  await setPoolSize(adminPage, 'generate', 0, 'e2e: hold the queue');
+
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
@@ -55,16 +72,20 @@ test('a customer submits a library run and watches it succeed live', async () =>
     page.waitForURL(/\/runs\/[0-9a-f-]{36}$/, { timeout: 30_000 }),
     page.click('[data-test=submit-run]'),
   ]);
+  const status = page.locator('[data-test=run-status]');
+  await status.filter({ hasText: 'queued' }).waitFor({ timeout: 30_000 });
+  await waitForHydration(page);
 
   // From here on the page must update itself: count full navigations to prove no reload.
   let navigations = 0;
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations += 1;
   });
-  const status = page.locator('[data-test=run-status]');
+  await setPoolSize(adminPage, 'generate', 2, 'e2e: release the queue');
   await status.filter({ hasText: 'succeeded' }).waitFor({ timeout: 90_000 });
   assert.equal(navigations, 0, 'the run page reached succeeded without a reload');
   assert.equal(await page.locator('[data-test=job-row]').count(), 3);
+  assert.ok(await page.locator('[data-test=log-line]').count() > 3, 'log lines arrived');
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -80,6 +101,7 @@ test('a customer submits a library run and watches it succeed live', async () =>
 
   assert.deepEqual(errors, [], 'no script errors on the page');
   await context.close();
+  await admin.close();
 });
 
 test('invalid parameters are shown beside their field and nothing is submitted', async () => {
