@@ -100,3 +100,39 @@ async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigter
     assert!(TcpStream::connect(("127.0.0.1", pg_port)).is_err(), "and stops its cluster");
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[tokio::test]
+async fn a_separate_worker_process_runs_the_jobs_and_stops_cleanly_on_sigterm() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Workers::Elsewhere).await;
+    let mut worker = factory()
+        .args(["worker", "--pools", "generate,verify,package"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("FACTORY_HEARTBEAT_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let reply = app
+        .submit(&app.acme_token, "pipeline", serde_json::json!({ "project_name": "orders" }))
+        .await;
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let run = app.wait_for_status(&app.acme_token, &id, "succeeded").await;
+    assert_eq!(run["jobs"].as_array().unwrap().len(), 3);
+
+    // SAFETY: sending a signal to a child process we own.
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let status = worker.wait().unwrap();
+    assert!(status.success(), "the worker exits cleanly on SIGTERM: {status}");
+}
+
+#[test]
+fn a_worker_for_an_unknown_pool_refuses_to_start() {
+    let output = factory()
+        .args(["worker", "--pools", "generate,teleport"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown pool teleport"));
+}

@@ -22,6 +22,7 @@ pub(crate) struct TestApp {
     pub(crate) services: Arc<Services>,
     pub(crate) acme_token: String,
     pub(crate) globex_token: String,
+    pub(crate) database_url: String,
     shutdown: CancellationToken,
 }
 
@@ -69,6 +70,17 @@ pub(crate) async fn fresh_database() -> String {
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(Workers::InProcess).await
+}
+
+/// Whether the test app runs its own workers or leaves the queues to other processes.
+#[derive(PartialEq)]
+pub(crate) enum Workers {
+    InProcess,
+    Elsewhere,
+}
+
+pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
     let url = fresh_database().await;
     let mut settings = Settings::for_database(&url);
     settings.heartbeat_secs = 1;
@@ -88,12 +100,13 @@ pub(crate) async fn spawn_app() -> TestApp {
     let shutdown = CancellationToken::new();
     let _background = startup::spawn_background(&services, &shutdown);
     let pools: Vec<String> = factory::queue::POOLS.iter().map(|pool| pool.to_string()).collect();
+    let pools = if workers == Workers::InProcess { pools } else { Vec::new() };
     tokio::spawn({
         let (executor, shutdown) = (services.executor.clone(), shutdown.clone());
         async move { factory::queue::run_workers(store, executor, &settings, &pools, shutdown).await }
     });
     let router = startup::app(services.clone(), startup::leptos_options().expect("leptos options"));
-    TestApp { router, services, acme_token, globex_token, shutdown }
+    TestApp { router, services, acme_token, globex_token, database_url: url, shutdown }
 }
 
 impl TestApp {
