@@ -1,0 +1,81 @@
+//! Every server function the pages call, all under `/_fn/<name>` so they never collide with
+//! the JSON API. Each is a thin shim over the request's `Backend`, which already knows who
+//! is asking; the browser build only sees the generated client stubs.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::model::{
+    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
+};
+
+/// The backend bound to this request, or `Unauthenticated`.
+#[cfg(feature = "ssr")]
+fn backend() -> Result<std::sync::Arc<dyn crate::backend::Backend>, AppError> {
+    Ok(crate::backend::current_backend()?)
+}
+
+/// The person looking at the page. (The generated type is named `GetViewer` so it does not
+/// clash with `model::Viewer`; likewise `GetOverview` below.)
+#[server(name = GetViewer, prefix = "/_fn", endpoint = "viewer")]
+pub async fn viewer() -> Result<Viewer, AppError> {
+    Ok(backend()?.viewer().clone())
+}
+
+/// The run types this person may submit, for the form and the filters.
+#[server(prefix = "/_fn", endpoint = "run_types")]
+pub async fn run_types() -> Result<Vec<RunTypeView>, AppError> {
+    Ok(backend()?.run_types().await?)
+}
+
+/// One page of runs, newest first.
+#[server(prefix = "/_fn", endpoint = "list_runs", input = Json)]
+pub async fn list_runs(filter: RunFilter) -> Result<RunPage, AppError> {
+    Ok(backend()?.list_runs(filter).await?)
+}
+
+#[server(prefix = "/_fn", endpoint = "get_run", input = Json)]
+pub async fn get_run(id: Uuid) -> Result<RunDetail, AppError> {
+    Ok(backend()?.get_run(id).await?)
+}
+
+/// Log lines of a run with an id above `after_id` (0 for all), oldest first.
+#[server(prefix = "/_fn", endpoint = "run_logs", input = Json)]
+pub async fn run_logs(id: Uuid, after_id: i64) -> Result<Vec<LogLine>, AppError> {
+    Ok(backend()?.run_logs(id, after_id).await?)
+}
+
+/// Stores a run. Refused parameters do not fail the call: the run comes back `rejected`
+/// with its `field_errors` filled.
+#[server(prefix = "/_fn", endpoint = "submit_run", input = Json)]
+pub async fn submit_run(
+    run_type: String,
+    params: serde_json::Value,
+) -> Result<RunDetail, AppError> {
+    Ok(backend()?.submit_run(run_type, params).await?)
+}
+
+/// Asks a queued or running run to stop. Form-encoded so the button works as a plain form.
+#[server(prefix = "/_fn", endpoint = "cancel_run")]
+pub async fn cancel_run(id: Uuid) -> Result<RunDetail, AppError> {
+    Ok(backend()?.cancel_run(id).await?)
+}
+
+#[server(name = GetOverview, prefix = "/_fn", endpoint = "overview")]
+pub async fn overview() -> Result<Overview, AppError> {
+    Ok(backend()?.overview().await?)
+}
+
+/// Pool sizes and their recent changes (admins only).
+#[server(prefix = "/_fn", endpoint = "pools")]
+pub async fn pools() -> Result<PoolsPage, AppError> {
+    Ok(backend()?.pools().await?)
+}
+
+/// Changes how many jobs a pool runs at once (admins only). Form-encoded for `ActionForm`.
+#[server(prefix = "/_fn", endpoint = "set_pool_size")]
+pub async fn set_pool_size(pool: String, size: u32, note: String) -> Result<PoolsPage, AppError> {
+    Ok(backend()?.set_pool_size(pool, size, note).await?)
+}
