@@ -26,6 +26,7 @@ pub const POOLS: [&str; 3] = ["generate", "verify", "package"];
 pub const POOLS_CHANNEL: &str = "factory_pools";
 
 /// Jobs one process may hold per pool, whatever the configured size.
+// FIXME: tasks fetched beyond the pool's size wait here for a permit while apalis counts them as running, so another host with free slots cannot take them until this one frees up.
 const HARD_SLOTS: usize = 64;
 
 /// How often sizes are re-read even without a notification.

@@ -45,3 +45,76 @@ async fn a_logged_in_customer_sees_their_runs_page_and_logout_ends_the_session()
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
     assert_eq!(app.page("/runs", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_new_run_form_is_built_from_the_run_type_parameters() {
+    let app = spawn_app().await;
+    let cookie = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let page = app.page("/runs/new?type=microservice", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    for hook in [
+        r#"data-test="run-form""#,
+        r#"data-test="param-service_name""#,
+        r#"data-test="param-port""#,
+        r#"data-test="submit-run""#,
+    ] {
+        assert!(html.contains(hook), "{hook} missing from the form");
+    }
+    assert!(html.contains(r#"type="number""#), "integers get a number input");
+    assert!(html.contains(r#"value="8080""#), "defaults are filled in");
+}
+
+#[tokio::test]
+async fn the_pools_page_lets_admins_edit_and_tells_others_it_is_for_admins() {
+    let app = spawn_app().await;
+    let customer = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let page = app.page("/pools", Some(&customer)).await.text();
+    assert!(page.contains(r#"data-test="admins-only""#));
+    assert!(!page.contains(r#"data-test="pool-size-input""#));
+
+    let admin = app.login("admin@factory.test", "admin-demo-pass").await.unwrap();
+    let page = app.page("/pools", Some(&admin)).await.text();
+    assert!(page.contains(r#"data-test="pool-size-input""#));
+    assert!(page.contains(r#"data-pool="generate""#));
+}
+
+#[tokio::test]
+async fn the_overview_shows_the_success_rate_and_the_duration_chart_of_real_runs() {
+    let app = spawn_app().await;
+    let id = app.submit(&app.acme_token, "library", crate::helpers::library_params()).await.json()
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_for_status(&app.acme_token, &id, "succeeded").await;
+
+    let cookie = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let page = app.page("/overview", Some(&cookie)).await.text();
+    assert!(page.contains(r#"data-test="success-rate""#));
+    assert!(page.contains("100.0%"), "one succeeded run of one counted");
+    assert!(page.contains("<svg"), "the chart is embedded");
+    assert!(page.contains(r#"data-test="durations-table""#));
+    assert!(page.contains("library"));
+}
+
+#[tokio::test]
+async fn another_tenants_run_page_says_not_found() {
+    let app = spawn_app().await;
+    let id = app
+        .submit(&app.acme_token, "library", serde_json::json!({ "crate_name": "BAD" }))
+        .await
+        .json()["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let globex = app.login("customer@globex.test", "globex-demo-pass").await.unwrap();
+    let page = app.page(&format!("/runs/{id}"), Some(&globex)).await.text();
+    assert!(page.to_lowercase().contains("not found"), "{page}");
+    assert!(!page.contains("crate_name"), "nothing of the run is shown");
+
+    let acme = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let page = app.page(&format!("/runs/{id}"), Some(&acme)).await.text();
+    assert!(page.contains("rejected"));
+    assert!(page.contains(r#"data-test="run-field-errors""#));
+}
