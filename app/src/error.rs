@@ -57,7 +57,25 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        if matches!(
+            value,
+            ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_)
+        ) {
+            set_status(http::StatusCode::BAD_REQUEST);
+        }
         AppError::Transport(value.to_string())
+    }
+}
+
+/// Gives a failed server function call the HTTP status its error means, as the JSON API
+/// does, instead of the default 500.
+#[cfg(feature = "ssr")]
+fn set_status(status: http::StatusCode) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
     }
 }
 
@@ -66,6 +84,16 @@ impl From<crate::backend::BackendError> for AppError {
     fn from(error: crate::backend::BackendError) -> Self {
         use crate::backend::BackendError;
 
+        use http::StatusCode;
+        let status = match &error {
+            BackendError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            BackendError::NotFound => StatusCode::NOT_FOUND,
+            BackendError::Forbidden => StatusCode::FORBIDDEN,
+            BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            BackendError::Conflict(_) => StatusCode::CONFLICT,
+            BackendError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        set_status(status);
         match error {
             BackendError::Unauthenticated => AppError::Unauthenticated,
             BackendError::NotFound => AppError::NotFound,

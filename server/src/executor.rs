@@ -13,6 +13,11 @@ use crate::runtypes::Catalogue;
 use crate::steps::{self, StepError, StepKind};
 use crate::storage::{Attempt, Effects, Store, StoreError};
 
+/// Largest output a run may produce, so one submission cannot fill the database.
+// FIXME: the limit is checked after rendering, so a huge documentation outline still costs a generate worker its CPU time before it is refused.
+const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
+const MAX_OUTPUT_FILES: usize = 500;
+
 pub struct Executor {
     store: Store,
     catalogue: Arc<Catalogue>,
@@ -116,6 +121,13 @@ impl Executor {
                     StepError::Permanent(format!("stored parameters no longer valid: {errors:?}"))
                 })?;
                 let (workspace, lines) = steps::generate(&run_type, &params, run_id)?;
+                if workspace.total_bytes() > MAX_OUTPUT_BYTES || workspace.len() > MAX_OUTPUT_FILES {
+                    return Err(StepError::Permanent(format!(
+                        "generated output is too large ({} files, {} bytes; at most {MAX_OUTPUT_FILES} files and {MAX_OUTPUT_BYTES} bytes)",
+                        workspace.len(),
+                        workspace.total_bytes()
+                    )));
+                }
                 Ok((Effects { workspace: Some(workspace), package: None }, lines))
             }
             StepKind::Verify => {

@@ -94,6 +94,14 @@ impl Services {
             }
         }
 
+        if let Some(field) = field_with_nul(&params) {
+            // PostgreSQL cannot store NUL in text or jsonb; refuse it before anything is written.
+            return Err(ServiceError::Invalid(BTreeMap::from([(
+                field,
+                "must not contain NUL characters".to_owned(),
+            )])));
+        }
+
         let (params, field_errors) = match definition.validate(&params) {
             Ok(valid) => (valid.as_json().clone(), BTreeMap::new()),
             Err(errors) => (params, errors),
@@ -106,7 +114,14 @@ impl Services {
             expected_duration_ms: definition.expected_duration.as_millis() as i64,
             steps: &definition.steps,
         };
+        let expected_params = new_run.params.clone();
         let (run, created) = self.store.insert_run(scope, new_run).await?;
+        let same_request = run.summary.run_type == run_type && run.params == expected_params;
+        if !created && !same_request {
+            return Err(ServiceError::Conflict(
+                "this Idempotency-Key was used for a different submission".into(),
+            ));
+        }
         if !run.field_errors.is_empty() {
             return Err(ServiceError::Rejected(Box::new(run)));
         }
@@ -165,7 +180,11 @@ impl Services {
         })
     }
 
-    pub async fn pools(&self) -> Result<PoolsPage, ServiceError> {
+    /// Pool sizes and their change record (admins only: notes name the staff who wrote them).
+    pub async fn pools(&self, scope: &Scope) -> Result<PoolsPage, ServiceError> {
+        if !scope.is_admin() {
+            return Err(ServiceError::Forbidden("only admins manage pools".into()));
+        }
         Ok(PoolsPage {
             pools: self.store.pool_views().await?,
             changes: self.store.pool_changes(50).await?,
@@ -197,7 +216,51 @@ impl Services {
                 "must be at most 500 characters".to_owned(),
             )])));
         }
+        if note.contains('\0') {
+            return Err(ServiceError::Invalid(BTreeMap::from([(
+                "note".to_owned(),
+                "must not contain NUL characters".to_owned(),
+            )])));
+        }
         self.store.set_pool_size(pool, size as u32, scope.actor(), note.trim()).await?;
-        self.pools().await
+        self.pools(scope).await
+    }
+}
+
+/// The parameter (or `params` itself) holding a NUL character, in a key or a string value.
+fn field_with_nul(params: &serde_json::Value) -> Option<String> {
+    fn has_nul(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(text) => text.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(has_nul),
+            serde_json::Value::Object(map) => {
+                map.iter().any(|(key, value)| key.contains('\0') || has_nul(value))
+            }
+            _ => false,
+        }
+    }
+    match params {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .find(|(key, value)| key.contains('\0') || has_nul(value))
+            .map(|(key, _)| key.replace('\0', "\\0")),
+        other => has_nul(other).then(|| "params".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_found_in_values_keys_and_nested_values() {
+        assert_eq!(field_with_nul(&serde_json::json!({ "a": "x\u{0}y" })), Some("a".into()));
+        assert_eq!(
+            field_with_nul(&serde_json::json!({ "b": ["ok", { "c": "\u{0}" }] })),
+            Some("b".into())
+        );
+        assert_eq!(field_with_nul(&serde_json::json!({ "k\u{0}": 1 })), Some("k\\0".into()));
+        assert_eq!(field_with_nul(&serde_json::json!("\u{0}")), Some("params".into()));
+        assert_eq!(field_with_nul(&serde_json::json!({ "a": "fine", "n": 3 })), None);
     }
 }

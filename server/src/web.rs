@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Form, Path, Query, Request, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, COOKIE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -69,13 +69,19 @@ pub async fn require_session(
         },
         None => None,
     };
+    if is_cross_site_post(&request) {
+        return (StatusCode::FORBIDDEN, "cross-site requests are refused").into_response();
+    }
     match principal {
         Some(principal) => {
             let backend =
                 SessionBackend { services: services.clone(), principal: principal.clone() };
             request.extensions_mut().insert(RequestBackend(Arc::new(backend)));
             request.extensions_mut().insert(principal);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            // What a logged-in person saw must not come back from the cache after logout.
+            response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
         }
         None if is_public(&path) => next.run(request).await,
         None if path.starts_with("/_fn/") || path == "/events" => {
@@ -83,6 +89,16 @@ pub async fn require_session(
         }
         None => Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response(),
     }
+}
+
+/// A path on this site: one leading slash, then nothing a browser could read as another host
+/// (`//host`, `/\host`) or a scheme.
+fn is_local_path(next: &str) -> bool {
+    let mut chars = next.chars();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/-_.?=&%".contains(c);
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/') | Some('\\'))
+        && next.chars().all(safe)
 }
 
 fn urlencode(path: &str) -> String {
@@ -94,6 +110,21 @@ fn urlencode(path: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// A state-changing request whose `Origin` is another site. Browsers send `Origin` on
+/// cross-origin POSTs; SameSite=Lax alone still lets sibling hosts and ports through.
+fn is_cross_site_post(request: &Request) -> bool {
+    if request.method() != axum::http::Method::POST {
+        return false;
+    }
+    let headers = request.headers();
+    let (Some(origin), Some(host)) = (headers.get(ORIGIN), headers.get(HOST)) else {
+        return false;
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    origin_host != host.to_str().unwrap_or_default()
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
@@ -120,10 +151,8 @@ async fn login(State(services): State<Arc<Services>>, Form(form): Form<LoginForm
     match auth::login(services.store.pool(), &form.email, &form.password, lifetime).await {
         Ok(Some((session, _principal))) => {
             // Only local paths, so the login form cannot be used to redirect elsewhere.
-            let next = form
-                .next
-                .filter(|next| next.starts_with('/') && !next.starts_with("//"))
-                .unwrap_or_else(|| "/runs".into());
+            let next =
+                form.next.filter(|next| is_local_path(next)).unwrap_or_else(|| "/runs".into());
             let secure = if services.settings.secure_cookies { "; Secure" } else { "" };
             let cookie = format!(
                 "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
@@ -277,7 +306,7 @@ impl Backend for SessionBackend {
     }
 
     async fn pools(&self) -> BackendResult<PoolsPage> {
-        self.services.pools().await.map_err(backend_error)
+        self.services.pools(&self.principal.scope).await.map_err(backend_error)
     }
 
     async fn set_pool_size(
@@ -305,6 +334,18 @@ mod tests {
         for path in ["/", "/runs", "/runs/new", "/overview", "/pools", "/_fn/list_runs", "/events"]
         {
             assert!(!is_public(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn only_plain_local_paths_are_followed_after_login() {
+        for next in ["/runs", "/runs/new?type=library", "/runs/0f8fad5b-d9cb-469f"] {
+            assert!(is_local_path(next), "{next}");
+        }
+        for next in
+            ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a b", ""]
+        {
+            assert!(!is_local_path(next), "{next}");
         }
     }
 

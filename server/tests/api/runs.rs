@@ -330,3 +330,42 @@ async fn a_completion_from_an_attempt_that_lost_its_job_changes_nothing() {
             .unwrap();
     assert_eq!(verify_status, "queued");
 }
+
+#[tokio::test]
+async fn a_reused_idempotency_key_with_another_body_is_a_conflict() {
+    let app = spawn_app().await;
+    let send = |params: Value| {
+        let body = json!({ "run_type": "library", "params": params }).to_string();
+        app.request(
+            axum::http::Request::post("/api/v1/runs")
+                .header("authorization", format!("Bearer {}", app.acme_token))
+                .header("content-type", "application/json")
+                .header("idempotency-key", "k1")
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+    };
+    assert_eq!(send(library_params()).await.status, StatusCode::CREATED);
+    let other = send(json!({ "crate_name": "something_else" })).await;
+    assert_eq!(other.status, StatusCode::CONFLICT);
+    assert_eq!(other.json()["error"], "conflict");
+}
+
+#[tokio::test]
+async fn a_nul_character_in_parameters_is_refused_with_a_field_error() {
+    let app = spawn_app().await;
+    let reply = app
+        .submit(
+            &app.acme_token,
+            "library",
+            json!({ "crate_name": "ok_name", "description": "a\u{0}b" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert!(reply.json()["fields"]["description"].as_str().unwrap().contains("NUL"));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM runs")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}

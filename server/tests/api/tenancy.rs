@@ -57,3 +57,55 @@ async fn a_wrong_password_gets_no_session() {
     assert_eq!(app.login("customer@acme.test", "wrong").await, None);
     assert_eq!(app.login("nobody@acme.test", "acme-demo-pass").await, None);
 }
+
+#[tokio::test]
+async fn login_only_redirects_to_local_paths_and_pages_are_not_cached() {
+    let app = spawn_app().await;
+    let login = |next: &'static str| {
+        app.request(
+            axum::http::Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "email=customer%40acme.test&password=acme-demo-pass&next={next}"
+                )))
+                .unwrap(),
+        )
+    };
+    let outside = login("%2F%5Cevil.example").await;
+    assert_eq!(outside.headers["location"], "/runs");
+    let inside = login("%2Foverview").await;
+    assert_eq!(inside.headers["location"], "/overview");
+
+    let cookie = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let page = app.page("/runs", Some(&cookie)).await;
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn server_functions_refuse_cross_site_posts_and_answer_errors_with_their_status() {
+    let app = spawn_app().await;
+    let customer = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let post = |path: &'static str, origin: &'static str, body: &'static str| {
+        app.request(
+            axum::http::Request::post(path)
+                .header("cookie", &customer)
+                .header("host", "factory.test")
+                .header("origin", origin)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+    };
+    let cross =
+        post("/_fn/set_pool_size", "http://evil.example", "pool=generate&size=1&note=x").await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    let not_admin =
+        post("/_fn/set_pool_size", "http://factory.test", "pool=generate&size=1&note=x").await;
+    assert_eq!(not_admin.status, StatusCode::FORBIDDEN, "{}", not_admin.text());
+    let pools = post("/_fn/pools", "http://factory.test", "").await;
+    assert_eq!(pools.status, StatusCode::FORBIDDEN, "customers do not read the pool log");
+    let malformed =
+        post("/_fn/set_pool_size", "http://factory.test", "pool=generate&size=-1&note=x").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST, "{}", malformed.text());
+}
