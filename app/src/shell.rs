@@ -23,6 +23,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options />
                 <MetaTags />
                 <link rel="stylesheet" id="leptos" href="/pkg/factory.css" />
+                // No favicon yet: an empty one keeps browsers from asking for /favicon.ico.
+                <link rel="icon" href="data:," />
             </head>
             <body>
                 <App />
