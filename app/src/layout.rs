@@ -22,19 +22,25 @@ pub fn Layout() -> impl IntoView {
                 <A href="/runs" exact=true>
                     "Runs"
                 </A>
-                <A href="/runs/new">"New run"</A>
                 <A href="/overview">"Overview"</A>
+                // Runs are submitted by a tenant's people; only admins size pools.
                 <Suspense>
                     {move || Suspend::new(async move {
-                        let is_admin = matches!(viewer.await, Ok(ref v) if v.role == Role::Admin);
-                        is_admin
-                            .then(|| {
-                                view! {
-                                    <A href="/pools" attr:data-test="nav-pools">
-                                        "Pools"
-                                    </A>
-                                }
-                            })
+                        let role = viewer.await.ok().map(|viewer| viewer.role);
+                        match role {
+                            Some(Role::Customer) => Some(view! { <A href="/runs/new">"New run"</A> }.into_any()),
+                            Some(Role::Admin) => {
+                                Some(
+                                    view! {
+                                        <A href="/pools" attr:data-test="nav-pools">
+                                            "Pools"
+                                        </A>
+                                    }
+                                        .into_any(),
+                                )
+                            }
+                            _ => None,
+                        }
                     })}
                 </Suspense>
             </nav>
