@@ -78,6 +78,8 @@ pub(crate) async fn spawn_app() -> TestApp {
 pub(crate) enum Workers {
     InProcess,
     Elsewhere,
+    /// In-process, with this pool sized 0 from the start, so its jobs wait until released.
+    Holding(&'static str),
 }
 
 pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
@@ -96,11 +98,14 @@ pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
     let globex_token =
         factory::auth::create_token(store.pool(), "globex", "ci").await.unwrap().unwrap();
 
+    if let Workers::Holding(pool) = workers {
+        store.set_pool_size(pool, 0, "test", "hold the queue").await.expect("hold the pool");
+    }
     let services = startup::build_services(store.clone(), &settings).expect("services");
     let shutdown = CancellationToken::new();
     let _background = startup::spawn_background(&services, &shutdown);
     let pools: Vec<String> = factory::queue::POOLS.iter().map(|pool| pool.to_string()).collect();
-    let pools = if workers == Workers::InProcess { pools } else { Vec::new() };
+    let pools = if workers == Workers::Elsewhere { Vec::new() } else { pools };
     tokio::spawn({
         let (executor, shutdown) = (services.executor.clone(), shutdown.clone());
         async move { factory::queue::run_workers(store, executor, &settings, &pools, shutdown).await }
@@ -138,6 +143,13 @@ impl TestApp {
             None => Body::empty(),
         };
         self.request(builder.body(body).unwrap()).await
+    }
+
+    /// Submits a run that must be accepted and returns its id.
+    pub(crate) async fn submit_id(&self, run_type: &str, params: Value) -> String {
+        let reply = self.submit(&self.acme_token, run_type, params).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        reply.json()["id"].as_str().expect("a run id").to_owned()
     }
 
     pub(crate) async fn submit(&self, token: &str, run_type: &str, params: Value) -> Reply {

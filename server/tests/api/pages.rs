@@ -82,11 +82,7 @@ async fn the_pools_page_lets_admins_edit_and_tells_others_it_is_for_admins() {
 #[tokio::test]
 async fn the_overview_shows_the_success_rate_and_the_duration_chart_of_real_runs() {
     let app = spawn_app().await;
-    let id = app.submit(&app.acme_token, "library", crate::helpers::library_params()).await.json()
-        ["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.submit_id("library", crate::helpers::library_params()).await;
     app.wait_for_status(&app.acme_token, &id, "succeeded").await;
 
     let cookie = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{library_params, spawn_app, untar};
+use crate::helpers::{library_params, spawn_app, spawn_app_with, untar, Workers};
 
 async fn artifact_files(app: &crate::helpers::TestApp, id: &str) -> Vec<(String, Vec<u8>)> {
     let reply =
@@ -160,16 +160,11 @@ async fn repeating_a_submission_with_the_same_idempotency_key_returns_the_same_r
 
 #[tokio::test]
 async fn a_cancelled_run_never_starts_its_queued_steps() {
-    let app = spawn_app().await;
-    let admin = app.admin_scope().await;
     // With no generate slots the first job stays queued until the cancel.
-    app.services.set_pool_size(&admin, "generate", 0, "hold work for the test").await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let app = spawn_app_with(Workers::Holding("generate")).await;
+    let admin = app.admin_scope().await;
 
-    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.submit_id("library", library_params()).await;
     let cancelled =
         app.api(Method::POST, &format!("/api/v1/runs/{id}/cancel"), &app.acme_token, None).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
@@ -195,10 +190,7 @@ async fn a_transient_failure_is_retried_with_backoff_until_the_run_succeeds() {
     let app = spawn_app().await;
     // The library's generate step allows three attempts.
     app.services.executor.inject_transient_failures("generate", 2);
-    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.submit_id("library", library_params()).await;
     let run = app.wait_for_status(&app.acme_token, &id, "succeeded").await;
     let generate = &run["jobs"][0];
     assert_eq!(generate["step"], "generate");
@@ -270,10 +262,7 @@ async fn the_catalogue_lists_each_run_type_with_a_json_schema_of_its_parameters(
 async fn a_step_that_keeps_failing_fails_the_run_after_its_attempt_limit() {
     let app = spawn_app().await;
     app.services.executor.inject_transient_failures("verify", 5);
-    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.submit_id("library", library_params()).await;
     let run = app.wait_for_status(&app.acme_token, &id, "failed").await;
     assert_eq!(run["jobs"][1]["attempts"], 2);
     assert_eq!(run["jobs"][1]["status"], "failed");
@@ -284,14 +273,8 @@ async fn a_step_that_keeps_failing_fails_the_run_after_its_attempt_limit() {
 
 #[tokio::test]
 async fn a_completion_from_an_attempt_that_lost_its_job_changes_nothing() {
-    let app = spawn_app().await;
-    let admin = app.admin_scope().await;
-    app.services.set_pool_size(&admin, "generate", 0, "hold work for the test").await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let app = spawn_app_with(Workers::Holding("generate")).await;
+    let id = app.submit_id("library", library_params()).await;
     let job_id: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM jobs WHERE run_id = $1::uuid AND position = 0")
             .bind(&id)

@@ -8,10 +8,7 @@ use crate::helpers::{library_params, spawn_app};
 #[tokio::test]
 async fn one_tenant_cannot_see_cancel_or_download_another_tenants_run() {
     let app = spawn_app().await;
-    let id = app.submit(&app.acme_token, "library", library_params()).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.submit_id("library", library_params()).await;
     app.wait_for_status(&app.acme_token, &id, "succeeded").await;
 
     for (method, path) in [
