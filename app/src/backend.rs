@@ -2,48 +2,15 @@
 //! Each request gets its own `Backend`, already bound to the logged-in person, so a page
 //! can only ever ask for what that person may see.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::error::AppError;
 use crate::model::{Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer};
 
-/// Why a call failed, in words fit for the page.
-#[derive(Clone, Debug, PartialEq)]
-pub enum BackendError {
-    /// Not logged in, or the session ended.
-    Unauthenticated,
-    /// Logged in but not allowed (also used for another tenant's data).
-    NotFound,
-    Forbidden,
-    /// The input was refused; field name to reason.
-    Invalid(BTreeMap<String, String>),
-    Conflict(String),
-    Internal(String),
-}
-
-impl std::fmt::Display for BackendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BackendError::Unauthenticated => f.write_str("please log in"),
-            BackendError::NotFound => f.write_str("not found"),
-            BackendError::Forbidden => f.write_str("not allowed for your role"),
-            BackendError::Invalid(fields) => {
-                let reasons: Vec<String> =
-                    fields.iter().map(|(field, reason)| format!("{field}: {reason}")).collect();
-                write!(f, "invalid input ({})", reasons.join("; "))
-            }
-            BackendError::Conflict(message) | BackendError::Internal(message) => {
-                f.write_str(message)
-            }
-        }
-    }
-}
-
-impl std::error::Error for BackendError {}
-
-pub type BackendResult<T> = Result<T, BackendError>;
+/// Backend calls fail with the same error the server functions send to the browser.
+pub type BackendResult<T> = Result<T, AppError>;
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync {
@@ -76,11 +43,11 @@ pub struct RequestBackend(pub Arc<dyn Backend>);
 
 /// The backend bound to the current request, or `Unauthenticated` when nobody is logged in.
 pub fn current_backend() -> BackendResult<Arc<dyn Backend>> {
-    let parts = leptos::prelude::use_context::<http::request::Parts>()
-        .ok_or(BackendError::Unauthenticated)?;
+    let parts =
+        leptos::prelude::use_context::<http::request::Parts>().ok_or(AppError::Unauthenticated)?;
     parts
         .extensions
         .get::<RequestBackend>()
         .map(|backend| backend.0.clone())
-        .ok_or(BackendError::Unauthenticated)
+        .ok_or(AppError::Unauthenticated)
 }

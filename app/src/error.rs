@@ -78,29 +78,3 @@ fn set_status(status: http::StatusCode) {
         response.set_status(status);
     }
 }
-
-#[cfg(feature = "ssr")]
-impl From<crate::backend::BackendError> for AppError {
-    fn from(error: crate::backend::BackendError) -> Self {
-        use crate::backend::BackendError;
-
-        use http::StatusCode;
-        let status = match &error {
-            BackendError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            BackendError::NotFound => StatusCode::NOT_FOUND,
-            BackendError::Forbidden => StatusCode::FORBIDDEN,
-            BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            BackendError::Conflict(_) => StatusCode::CONFLICT,
-            BackendError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        set_status(status);
-        match error {
-            BackendError::Unauthenticated => AppError::Unauthenticated,
-            BackendError::NotFound => AppError::NotFound,
-            BackendError::Forbidden => AppError::Forbidden,
-            BackendError::Invalid(fields) => AppError::Invalid(fields),
-            BackendError::Conflict(message) => AppError::Conflict(message),
-            BackendError::Internal(message) => AppError::Internal(message),
-        }
-    }
-}

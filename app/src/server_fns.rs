@@ -14,7 +14,7 @@ use crate::model::{
 /// The backend bound to this request, or `Unauthenticated`.
 #[cfg(feature = "ssr")]
 fn backend() -> Result<std::sync::Arc<dyn crate::backend::Backend>, AppError> {
-    Ok(crate::backend::current_backend()?)
+    crate::backend::current_backend()
 }
 
 /// The person looking at the page. (The generated type is named `GetViewer` so it does not
@@ -27,24 +27,24 @@ pub async fn viewer() -> Result<Viewer, AppError> {
 /// The run types this person may submit, for the form and the filters.
 #[server(prefix = "/_fn", endpoint = "run_types")]
 pub async fn run_types() -> Result<Vec<RunTypeView>, AppError> {
-    Ok(backend()?.run_types().await?)
+    backend()?.run_types().await
 }
 
 /// One page of runs, newest first.
 #[server(prefix = "/_fn", endpoint = "list_runs", input = Json)]
 pub async fn list_runs(filter: RunFilter) -> Result<RunPage, AppError> {
-    Ok(backend()?.list_runs(filter).await?)
+    backend()?.list_runs(filter).await
 }
 
 #[server(prefix = "/_fn", endpoint = "get_run", input = Json)]
 pub async fn get_run(id: Uuid) -> Result<RunDetail, AppError> {
-    Ok(backend()?.get_run(id).await?)
+    backend()?.get_run(id).await
 }
 
 /// Log lines of a run with an id above `after_id` (0 for all), oldest first.
 #[server(prefix = "/_fn", endpoint = "run_logs", input = Json)]
 pub async fn run_logs(id: Uuid, after_id: i64) -> Result<Vec<LogLine>, AppError> {
-    Ok(backend()?.run_logs(id, after_id).await?)
+    backend()?.run_logs(id, after_id).await
 }
 
 /// Stores a run. Refused parameters do not fail the call: the run comes back `rejected`
@@ -54,28 +54,28 @@ pub async fn submit_run(
     run_type: String,
     params: serde_json::Value,
 ) -> Result<RunDetail, AppError> {
-    Ok(backend()?.submit_run(run_type, params).await?)
+    backend()?.submit_run(run_type, params).await
 }
 
 /// Asks a queued or running run to stop. Form-encoded so the button works as a plain form.
 #[server(prefix = "/_fn", endpoint = "cancel_run")]
 pub async fn cancel_run(id: Uuid) -> Result<RunDetail, AppError> {
-    Ok(backend()?.cancel_run(id).await?)
+    backend()?.cancel_run(id).await
 }
 
 #[server(name = GetOverview, prefix = "/_fn", endpoint = "overview")]
 pub async fn overview() -> Result<Overview, AppError> {
-    Ok(backend()?.overview().await?)
+    backend()?.overview().await
 }
 
 /// Pool sizes and their recent changes (admins only).
 #[server(prefix = "/_fn", endpoint = "pools")]
 pub async fn pools() -> Result<PoolsPage, AppError> {
-    Ok(backend()?.pools().await?)
+    backend()?.pools().await
 }
 
 /// Changes how many jobs a pool runs at once (admins only). Form-encoded for `ActionForm`.
 #[server(prefix = "/_fn", endpoint = "set_pool_size")]
 pub async fn set_pool_size(pool: String, size: u32, note: String) -> Result<PoolsPage, AppError> {
-    Ok(backend()?.set_pool_size(pool, size, note).await?)
+    backend()?.set_pool_size(pool, size, note).await
 }

@@ -21,7 +21,8 @@ use tokio_stream::StreamExt as _;
 use tracing::error;
 use uuid::Uuid;
 
-use app::backend::{Backend, BackendError, BackendResult, RequestBackend};
+use app::backend::{Backend, BackendResult, RequestBackend};
+use app::error::AppError;
 use app::model::{
     LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
 };
@@ -54,7 +55,14 @@ pub async fn require_session(
     mut request: Request,
     next: Next,
 ) -> Response {
+    if is_cross_site_post(&request) {
+        return (StatusCode::FORBIDDEN, "cross-site requests are refused").into_response();
+    }
     let path = request.uri().path().to_owned();
+    // Public paths (assets above all) need no session: spare them the database lookup.
+    if is_public(&path) {
+        return next.run(request).await;
+    }
     let principal = match session_cookie(request.headers()) {
         Some(session) => match auth::session_principal(services.store.pool(), &session).await {
             Ok(principal) => principal,
@@ -69,9 +77,6 @@ pub async fn require_session(
         },
         None => None,
     };
-    if is_cross_site_post(&request) {
-        return (StatusCode::FORBIDDEN, "cross-site requests are refused").into_response();
-    }
     match principal {
         Some(principal) => {
             let backend =
@@ -83,7 +88,6 @@ pub async fn require_session(
             response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        None if is_public(&path) => next.run(request).await,
         None if path.starts_with("/_fn/") || path == "/events" => {
             (StatusCode::UNAUTHORIZED, "please log in").into_response()
         }
@@ -246,20 +250,29 @@ struct SessionBackend {
     principal: Principal,
 }
 
-fn backend_error(error: ServiceError) -> BackendError {
-    match error {
-        ServiceError::NotFound => BackendError::NotFound,
-        ServiceError::Forbidden(_) => BackendError::Forbidden,
-        ServiceError::Invalid(fields) => BackendError::Invalid(fields),
-        ServiceError::Rejected(run) => BackendError::Invalid(run.field_errors),
-        ServiceError::Conflict(message) => BackendError::Conflict(message),
+/// Maps a service failure to what the page shows, and gives the server function's response
+/// the status that failure means, as the JSON API does.
+fn backend_error(error: ServiceError) -> AppError {
+    let (status, error) = match error {
+        ServiceError::NotFound => (StatusCode::NOT_FOUND, AppError::NotFound),
+        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, AppError::Forbidden),
+        ServiceError::Invalid(fields) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid(fields))
+        }
+        ServiceError::Rejected(run) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid(run.field_errors))
+        }
+        ServiceError::Conflict(message) => (StatusCode::CONFLICT, AppError::Conflict(message)),
         ServiceError::Store(err) => {
             error!(error = %err, source = ?std::error::Error::source(&err), "page request failed in storage");
-            BackendError::Internal(
-                "Factory could not reach its database; please retry shortly".into(),
-            )
+            let message = "Factory could not reach its database; please retry shortly";
+            (StatusCode::SERVICE_UNAVAILABLE, AppError::Internal(message.into()))
         }
+    };
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
     }
+    error
 }
 
 #[async_trait::async_trait]

@@ -1,3 +1,6 @@
+//! Tests of run type loading, schemas, validation and rendering against the built-in run
+//! types and small broken ones written to temporary folders.
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
