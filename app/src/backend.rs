@@ -7,7 +7,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer};
+use crate::model::{
+    ExclusionInput, ExclusionsPage, Overview, PoolsPage, ReliabilityPage, RunDetail, RunFilter,
+    RunPage, RunTypeView, SlaReport, SlaReportList, Viewer,
+};
 
 /// Backend calls fail with the same error the server functions send to the browser.
 pub type BackendResult<T> = Result<T, AppError>;
@@ -35,7 +38,35 @@ pub trait Backend: Send + Sync {
         size: u32,
         note: String,
     ) -> BackendResult<PoolsPage>;
+    /// Reliability numbers and charts over `[from, to)`; the last 30 days when absent.
+    async fn reliability(
+        &self,
+        window: Option<ReliabilityWindow>,
+    ) -> BackendResult<ReliabilityPage>;
+    /// The month's SLA reports: every tenant for staff, the own issued one for customers.
+    async fn sla_reports(&self, month: String) -> BackendResult<SlaReportList>;
+    /// One tenant's report for a month: the latest revision (the latest issued one for
+    /// customers), its draft recomputed on the way.
+    async fn sla_report(&self, tenant: String, month: String) -> BackendResult<SlaReport>;
+    /// Moves a report along: `review`, `issue`, or `recompute` (a new revision after issue).
+    async fn sla_report_action(
+        &self,
+        tenant: String,
+        month: String,
+        action: ReportAction,
+        note: String,
+    ) -> BackendResult<SlaReport>;
+    async fn exclusions(&self) -> BackendResult<ExclusionsPage>;
+    /// Records a new ledger entry (`id` absent) or changes one (admins only).
+    async fn save_exclusion(
+        &self,
+        id: Option<Uuid>,
+        input: ExclusionInput,
+    ) -> BackendResult<ExclusionsPage>;
+    async fn delete_exclusion(&self, id: Uuid, reason: String) -> BackendResult<ExclusionsPage>;
 }
+
+pub use crate::model::{ReliabilityWindow, ReportAction};
 
 /// What the server puts into each request's extensions once it knows who is asking.
 #[derive(Clone)]

@@ -1,10 +1,10 @@
-//! Small pieces several pages share: status badges, loading and error states, and the
-//! viewer that the layout loads once for every page.
+//! Small pieces several pages share: status badges, loading and error states, the viewer
+//! that the layout loads once for every page, and refetching after an action succeeds.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{JobStatus, Role, RunStatus, Viewer};
+use crate::model::{JobStatus, ReportStatus, Role, RunStatus, Viewer};
 
 /// The logged-in person, loaded once by the layout and shared with every page under it.
 #[derive(Clone, Copy)]
@@ -40,6 +40,54 @@ pub fn JobStatusBadge(status: JobStatus) -> impl IntoView {
     view! {
         <span class=class data-test="job-status" data-status=status.as_str()>
             {status.as_str()}
+        </span>
+    }
+}
+
+/// Account managers and admins review and issue SLA reports.
+pub fn can_act_on_reports(viewer: &Viewer) -> bool {
+    matches!(viewer.role, Role::AccountManager | Role::Admin)
+}
+
+/// Counts an action's successful calls, for refetching a page's data only when something
+/// changed: after a refused call the page stays as it was, with what was typed into it and
+/// the reasons beside the form.
+pub fn count_successes<I, T, E>(action: impl Into<Action<I, Result<T, E>>>) -> ReadSignal<u32>
+where
+    I: Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    E: Send + Sync + 'static,
+{
+    let action = action.into();
+    let count = RwSignal::new(0);
+    Effect::new(move |_| {
+        if action.value().with(|outcome| matches!(outcome, Some(Ok(_)))) {
+            count.update(|count| *count += 1);
+        }
+    });
+    count.read_only()
+}
+
+#[component]
+pub fn ReportStatusBadge(
+    status: ReportStatus,
+    #[prop(default = "report-row-status")] test: &'static str,
+) -> impl IntoView {
+    let class = format!("badge status-{}", status.as_str());
+    view! {
+        <span class=class data-test=test data-status=status.as_str()>
+            {status.as_str()}
+        </span>
+    }
+}
+
+/// Whether a month met one of its targets.
+#[component]
+pub fn MetBadge(met: bool, test: &'static str) -> impl IntoView {
+    let (class, text) = if met { ("badge met", "met") } else { ("badge missed", "missed") };
+    view! {
+        <span class=class data-test=test>
+            {text}
         </span>
     }
 }

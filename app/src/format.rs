@@ -1,7 +1,7 @@
 //! Turning numbers, times and query parameters into text for the pages. Pure functions, so
 //! the server and the browser print the same thing and hydration never disagrees.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
 
 /// What the pages print for a missing time or number.
 pub const NONE: &str = "—";
@@ -45,6 +45,81 @@ pub fn seconds(ms: Option<f64>) -> String {
 /// A ratio in 0..=1 as a percentage with one decimal.
 pub fn percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
+}
+
+/// A percentage already in 0..=100 (as the reliability numbers are), with two decimals, so
+/// 99.95% and 99.9% read apart.
+pub fn percentage(value: f64) -> String {
+    format!("{value:.2}%")
+}
+
+pub fn optional_percentage(value: Option<f64>) -> String {
+    value.map(percentage).unwrap_or_else(|| NONE.to_string())
+}
+
+/// A latency in milliseconds, rounded, in the units `duration_ms` picks.
+pub fn latency_ms(ms: Option<f64>) -> String {
+    optional_duration_ms(ms.map(|ms| ms.round() as i64))
+}
+
+/// An amount in cents with its currency code: `EUR 250.00`.
+pub fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{currency} {sign}{}.{:02}", cents / 100, cents % 100)
+}
+
+/// A `YYYY-MM` month for people (`May 2024`); anything else is printed as given.
+pub fn month_label(month: &str) -> String {
+    parse_month(month).map(|first| first.format("%B %Y").to_string()).unwrap_or(month.to_string())
+}
+
+/// The `YYYY-MM` month `delta` months away from `month`, if `month` is one.
+pub fn shift_month(month: &str, delta: i32) -> Option<String> {
+    let first = parse_month(month)?;
+    let shifted = if delta >= 0 {
+        first.checked_add_months(Months::new(delta.unsigned_abs()))
+    } else {
+        first.checked_sub_months(Months::new(delta.unsigned_abs()))
+    }?;
+    Some(format!("{:04}-{:02}", shifted.year(), shifted.month()))
+}
+
+fn parse_month(month: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()
+}
+
+/// A UTC time span, the date said once when both ends share it:
+/// `2024-05-01 13:00–15:30 UTC`, or `2024-05-01 22:00 – 2024-05-02 02:00 UTC`.
+pub fn utc_range(start: &DateTime<Utc>, end: &DateTime<Utc>) -> String {
+    if start.date_naive() == end.date_naive() {
+        format!("{}–{} UTC", start.format("%Y-%m-%d %H:%M"), end.format("%H:%M"))
+    } else {
+        format!("{} – {} UTC", start.format("%Y-%m-%d %H:%M"), end.format("%Y-%m-%d %H:%M"))
+    }
+}
+
+/// The tenants a ledger entry applies to; none named means all of them.
+pub fn tenant_list(slugs: &[String]) -> String {
+    if slugs.is_empty() {
+        "all tenants".to_string()
+    } else {
+        slugs.join(", ")
+    }
+}
+
+/// The value of a `datetime-local` input showing `at` in UTC.
+pub fn datetime_local(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// A `datetime-local` input's value read as UTC (the forms say so); `None` if empty or
+/// malformed. Browsers send seconds only when a step below a minute asks for them.
+pub fn parse_datetime_local(text: &str) -> Option<DateTime<Utc>> {
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .into_iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text.trim(), format).ok())
+        .map(|at| at.and_utc())
 }
 
 pub fn bytes(size: i64) -> String {
@@ -145,6 +220,62 @@ mod tests {
     fn ratios_print_as_percentages() {
         assert_eq!(percent(0.875), "87.5%");
         assert_eq!(percent(1.0), "100.0%");
+    }
+
+    #[test]
+    fn percentages_keep_two_decimals() {
+        assert_eq!(percentage(99.95), "99.95%");
+        assert_eq!(percentage(100.0), "100.00%");
+        assert_eq!(optional_percentage(None), NONE);
+    }
+
+    #[test]
+    fn latencies_round_to_whole_milliseconds() {
+        assert_eq!(latency_ms(Some(12.6)), "13 ms");
+        assert_eq!(latency_ms(Some(1_500.0)), "1.5 s");
+        assert_eq!(latency_ms(None), NONE);
+    }
+
+    #[test]
+    fn money_prints_the_currency_and_two_decimals() {
+        assert_eq!(money(25_000, "EUR"), "EUR 250.00");
+        assert_eq!(money(5, "USD"), "USD 0.05");
+        assert_eq!(money(0, "EUR"), "EUR 0.00");
+        assert_eq!(money(-150, "EUR"), "EUR -1.50");
+    }
+
+    #[test]
+    fn months_read_as_names_and_step_across_years() {
+        assert_eq!(month_label("2024-05"), "May 2024");
+        assert_eq!(month_label("not a month"), "not a month");
+        assert_eq!(shift_month("2024-01", -1).as_deref(), Some("2023-12"));
+        assert_eq!(shift_month("2024-12", 1).as_deref(), Some("2025-01"));
+        assert_eq!(shift_month("2024-13", 1), None);
+    }
+
+    #[test]
+    fn utc_ranges_say_the_date_once_when_they_can() {
+        let start = Utc.with_ymd_and_hms(2024, 5, 1, 13, 0, 0).unwrap();
+        let same_day = Utc.with_ymd_and_hms(2024, 5, 1, 15, 30, 0).unwrap();
+        let next_day = Utc.with_ymd_and_hms(2024, 5, 2, 2, 0, 0).unwrap();
+        assert_eq!(utc_range(&start, &same_day), "2024-05-01 13:00–15:30 UTC");
+        assert_eq!(utc_range(&start, &next_day), "2024-05-01 13:00 – 2024-05-02 02:00 UTC");
+    }
+
+    #[test]
+    fn an_empty_tenant_list_means_all_tenants() {
+        assert_eq!(tenant_list(&[]), "all tenants");
+        assert_eq!(tenant_list(&["acme".to_string(), "globex".to_string()]), "acme, globex");
+    }
+
+    #[test]
+    fn datetime_local_values_are_read_and_written_as_utc() {
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 13, 4, 0).unwrap();
+        assert_eq!(datetime_local(&at), "2024-05-01T13:04");
+        assert_eq!(parse_datetime_local("2024-05-01T13:04"), Some(at));
+        assert_eq!(parse_datetime_local("2024-05-01T13:04:00"), Some(at));
+        assert_eq!(parse_datetime_local(""), None);
+        assert_eq!(parse_datetime_local("yesterday"), None);
     }
 
     #[test]

@@ -23,15 +23,26 @@ pub fn Layout() -> impl IntoView {
                     "Runs"
                 </A>
                 <A href="/overview">"Overview"</A>
-                // Runs are submitted by a tenant's people; only admins size pools.
+                <A href="/reliability" attr:data-test="nav-reliability">
+                    "Reliability"
+                </A>
+                <A href="/sla" attr:data-test="nav-sla">
+                    "SLA reports"
+                </A>
+                // Runs are submitted by a tenant's people; staff keep the exclusion ledger;
+                // only admins size pools.
                 <Suspense>
                     {move || Suspend::new(async move {
                         let role = viewer.await.ok().map(|viewer| viewer.role);
                         match role {
                             Some(Role::Customer) => Some(view! { <A href="/runs/new">"New run"</A> }.into_any()),
+                            Some(Role::AccountManager) => {
+                                Some(view! { <ExclusionsLink /> }.into_any())
+                            }
                             Some(Role::Admin) => {
                                 Some(
                                     view! {
+                                        <ExclusionsLink />
                                         <A href="/pools" attr:data-test="nav-pools">
                                             "Pools"
                                         </A>
@@ -39,7 +50,7 @@ pub fn Layout() -> impl IntoView {
                                         .into_any(),
                                 )
                             }
-                            _ => None,
+                            None => None,
                         }
                     })}
                 </Suspense>
@@ -53,6 +64,15 @@ pub fn Layout() -> impl IntoView {
         <main class="content">
             <Outlet />
         </main>
+    }
+}
+
+#[component]
+fn ExclusionsLink() -> impl IntoView {
+    view! {
+        <A href="/exclusions" attr:data-test="nav-exclusions">
+            "Exclusions"
+        </A>
     }
 }
 

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::{
-    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
+    ExclusionInput, ExclusionsPage, LogLine, Overview, PoolsPage, ReliabilityPage,
+    ReliabilityWindow, RunDetail, RunFilter, RunPage, RunTypeView, SlaReport, SlaReportList,
+    Viewer,
 };
 
 /// The backend bound to this request, or `Unauthenticated`.
@@ -78,4 +80,59 @@ pub async fn pools() -> Result<PoolsPage, AppError> {
 #[server(prefix = "/_fn", endpoint = "set_pool_size")]
 pub async fn set_pool_size(pool: String, size: u32, note: String) -> Result<PoolsPage, AppError> {
     backend()?.set_pool_size(pool, size, note).await
+}
+
+/// Reliability numbers and charts; the last 30 days unless a window is given.
+#[server(name = GetReliability, prefix = "/_fn", endpoint = "reliability", input = Json)]
+pub async fn reliability(window: Option<ReliabilityWindow>) -> Result<ReliabilityPage, AppError> {
+    backend()?.reliability(window).await
+}
+
+/// The SLA reports of a month (`YYYY-MM`).
+#[server(name = GetSlaReports, prefix = "/_fn", endpoint = "sla_reports")]
+pub async fn sla_reports(month: String) -> Result<SlaReportList, AppError> {
+    backend()?.sla_reports(month).await
+}
+
+/// One tenant's SLA report for a month.
+#[server(name = GetSlaReport, prefix = "/_fn", endpoint = "sla_report")]
+pub async fn sla_report(tenant: String, month: String) -> Result<SlaReport, AppError> {
+    backend()?.sla_report(tenant, month).await
+}
+
+/// Reviews, issues or recomputes a report (account managers and admins). Form-encoded.
+#[server(prefix = "/_fn", endpoint = "sla_report_action")]
+pub async fn sla_report_action(
+    tenant: String,
+    month: String,
+    action: String,
+    note: String,
+) -> Result<SlaReport, AppError> {
+    let Some(action) = crate::model::ReportAction::parse(&action) else {
+        return Err(AppError::Invalid(
+            [("action".to_owned(), "must be review, issue or recompute".to_owned())].into(),
+        ));
+    };
+    backend()?.sla_report_action(tenant, month, action, note).await
+}
+
+/// The exclusion ledger: maintenance windows and incidents with their change record.
+#[server(name = GetExclusions, prefix = "/_fn", endpoint = "exclusions")]
+pub async fn exclusions() -> Result<ExclusionsPage, AppError> {
+    backend()?.exclusions().await
+}
+
+/// Records or changes a ledger entry (admins only).
+#[server(prefix = "/_fn", endpoint = "save_exclusion", input = Json)]
+pub async fn save_exclusion(
+    id: Option<Uuid>,
+    input: ExclusionInput,
+) -> Result<ExclusionsPage, AppError> {
+    backend()?.save_exclusion(id, input).await
+}
+
+/// Withdraws a ledger entry, with the reason (admins only). Form-encoded.
+#[server(prefix = "/_fn", endpoint = "delete_exclusion")]
+pub async fn delete_exclusion(id: Uuid, reason: String) -> Result<ExclusionsPage, AppError> {
+    backend()?.delete_exclusion(id, reason).await
 }

@@ -8,7 +8,8 @@ use leptos_router::path;
 
 use crate::layout::Layout;
 use crate::pages::{
-    LoginPage, NewRunPage, NotFoundPage, OverviewPage, PoolsPage, RunDetailPage, RunsPage,
+    ExclusionsPage, LoginPage, NewRunPage, NotFoundPage, OverviewPage, PoolsPage, ReliabilityPage,
+    RunDetailPage, RunsPage, SlaPage, SlaReportPage,
 };
 
 /// The whole HTML document, for server rendering.
@@ -51,6 +52,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:id") view=RunDetailPage />
                     <Route path=path!("/overview") view=OverviewPage />
                     <Route path=path!("/pools") view=PoolsPage />
+                    <Route path=path!("/reliability") view=ReliabilityPage />
+                    <Route path=path!("/sla") view=SlaPage />
+                    <Route path=path!("/sla/:tenant/:month") view=SlaReportPage />
+                    <Route path=path!("/exclusions") view=ExclusionsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -39,7 +39,15 @@ pub enum Command {
     /// Apply database migrations (Factory's and apalis's) and exit
     Migrate,
     /// Create the demo tenants and one user of each role, and print their logins
-    Demo,
+    Demo {
+        /// Also fill the tenant `demo-history` with this many days of generated history
+        /// (runs, probe samples with two outages, maintenance, a customer-caused incident)
+        #[arg(long)]
+        history: Option<u32>,
+        /// Seed of the generated history; the same seed on the same day gives the same data
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Manage API tokens
     Token {
         #[command(subcommand)]
@@ -112,6 +120,22 @@ pub struct Settings {
     /// Most connections this process opens to PostgreSQL (listeners come on top)
     #[arg(long, env = "FACTORY_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
     pub db_max_connections: u32,
+
+    /// Hours ahead that planned maintenance must be announced
+    #[arg(long, env = "FACTORY_MAINTENANCE_NOTICE_HOURS", default_value_t = 72, global = true)]
+    pub maintenance_notice_hours: u32,
+
+    /// Seconds between probes of the control plane API (0 turns the prober off)
+    #[arg(long, env = "FACTORY_PROBE_INTERVAL_SECS", default_value_t = 15, global = true)]
+    pub probe_interval_secs: u64,
+
+    /// URL the prober requests; defaults to /readyz on --addr
+    #[arg(long, env = "FACTORY_PROBE_URL", global = true)]
+    pub probe_url: Option<String>,
+
+    /// Days probe samples and queue samples are kept (rollups are kept for good)
+    #[arg(long, env = "FACTORY_PROBE_RETENTION_DAYS", default_value_t = 400, global = true)]
+    pub probe_retention_days: u32,
 
     /// Log as JSON lines instead of text
     #[arg(long, env = "FACTORY_LOG_JSON", default_value_t = false, global = true)]

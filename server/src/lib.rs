@@ -1,6 +1,9 @@
 //! The `factory` server: configuration, storage, queues, step handlers, the JSON API and
 //! the web app's services. `main.rs` only parses the command line and calls in here.
 
+// Leptos view types of the larger pages nest deeper than the default limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod auth;
 pub mod charts;
@@ -10,6 +13,8 @@ pub mod events;
 pub mod executor;
 pub mod lifecycle;
 pub mod queue;
+pub mod reliability;
+pub mod reliability_charts;
 pub mod runtypes;
 pub mod service;
 pub mod startup;

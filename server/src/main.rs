@@ -23,11 +23,22 @@ async fn main() -> anyhow::Result<()> {
             database.close().await;
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { history, seed } => {
             let database = Database::open(&settings).await?;
             let logins = database.store.seed_demo().await.context("create demo accounts")?;
+            let mut out = String::new();
+            if let Some(days) = history {
+                anyhow::ensure!((1..=400).contains(&days), "--history takes 1 to 400 days");
+                let services = startup::build_services(database.store.clone(), &settings)?;
+                services.load_demo_history(days, seed).await.context("load demo history")?;
+                let (email, password) = factory::storage::DEMO_CUSTOMER;
+                out.push_str(&format!(
+                    "Loaded {days} days of generated history (seed {seed}) into tenant \
+                     demo-history.\n  {email}: {password}  (customer, tenant demo-history)\n"
+                ));
+            }
             database.close().await;
-            let mut out = String::from("Demo logins (password after the colon):\n");
+            out.push_str("Demo logins (password after the colon):\n");
             for login in logins {
                 let tenant =
                     login.tenant.map(|slug| format!(", tenant {slug}")).unwrap_or_default();

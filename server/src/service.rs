@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::TimeDelta;
 use uuid::Uuid;
 
 use app::model::{LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView};
@@ -57,6 +58,7 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub events: Events,
     pub executor: Arc<Executor>,
+    pub api_timings: Arc<crate::reliability::api_timing::ApiTimings>,
 }
 
 impl Services {
@@ -164,6 +166,7 @@ impl Services {
     }
 
     pub async fn overview(&self, scope: &Scope) -> Result<Overview, ServiceError> {
+        let now = chrono::Utc::now();
         let totals = self.store.run_totals(scope, OVERVIEW_DAYS).await?;
         let durations = self.store.run_durations(scope, OVERVIEW_DAYS).await?;
         let durations_svg = crate::charts::durations_chart(&durations);
@@ -177,6 +180,12 @@ impl Services {
             durations,
             durations_svg,
             pools: self.store.pool_views().await?,
+            uptime: self
+                .store
+                .uptime_window(now - TimeDelta::days(OVERVIEW_DAYS.into()), now)
+                .await?,
+            alerts: self.burn_alerts(scope).await?,
+            upcoming_maintenance: self.store.upcoming_maintenance(scope.tenant_id()).await?,
         })
     }
 

@@ -80,6 +80,7 @@ pub fn build_services(store: Store, settings: &Settings) -> anyhow::Result<Arc<S
         settings: Arc::new(settings.clone()),
         events: Events::new(),
         executor,
+        api_timings: Arc::default(),
     }))
 }
 
@@ -102,8 +103,13 @@ pub fn app(services: Arc<Services>, leptos_options: LeptosOptions) -> Router {
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(services.clone(), crate::web::require_session));
 
+    let api =
+        crate::api::router(services.clone()).route_layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::reliability::api_timing::time_request,
+        ));
     Router::new()
-        .nest("/api/v1", crate::api::router(services.clone()))
+        .nest("/api/v1", api)
         .merge(browser)
         .layer(DefaultBodyLimit::max(services.settings.max_body_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -121,15 +127,18 @@ pub fn app(services: Arc<Services>, leptos_options: LeptosOptions) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Background work every process runs beside its main job.
+/// Background work a serving process runs beside the web server: the event relay, queue
+/// pruning, API timing flushes and the reliability loops (the prober among them).
 pub fn spawn_background(
     services: &Arc<Services>,
     shutdown: &CancellationToken,
-) -> tokio::task::JoinSet<()> {
+) -> anyhow::Result<tokio::task::JoinSet<()>> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(services.events.clone().relay(services.store.clone(), shutdown.clone()));
     tasks.spawn(prune_loop(services.clone(), shutdown.clone()));
-    tasks
+    tasks.spawn(crate::reliability::api_timing::flush_loop(services.clone(), shutdown.clone()));
+    crate::reliability::periodic::spawn(services, shutdown, &mut tasks)?;
+    Ok(tasks)
 }
 
 async fn prune_loop(services: Arc<Services>, shutdown: CancellationToken) {
@@ -173,7 +182,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let database = Database::open(&settings).await?;
     let services = build_services(database.store.clone(), &settings)?;
     let shutdown = CancellationToken::new();
-    let mut background = spawn_background(&services, &shutdown);
+    let mut background = spawn_background(&services, &shutdown)?;
 
     let pools: Vec<String> = crate::queue::POOLS.iter().map(|pool| pool.to_string()).collect();
     let workers = tokio::spawn({

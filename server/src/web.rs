@@ -24,7 +24,9 @@ use uuid::Uuid;
 use app::backend::{Backend, BackendResult, RequestBackend};
 use app::error::AppError;
 use app::model::{
-    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView, Viewer,
+    ExclusionInput, ExclusionsPage, LogLine, Overview, PoolsPage, ReliabilityPage,
+    ReliabilityWindow, ReportAction, RunDetail, RunFilter, RunPage, RunTypeView, SlaReport,
+    SlaReportList, Viewer,
 };
 
 use crate::auth::{self, Principal, SESSION_COOKIE};
@@ -119,10 +121,11 @@ fn urlencode(path: &str) -> String {
 /// A state-changing request whose `Origin` is another site. Browsers send `Origin` on
 /// cross-origin POSTs; SameSite=Lax alone still lets sibling hosts and ports through.
 fn is_cross_site_post(request: &Request) -> bool {
-    if request.method() != axum::http::Method::POST {
-        return false;
-    }
-    let headers = request.headers();
+    request.method() == axum::http::Method::POST && is_cross_site(request.headers())
+}
+
+/// Whether the request says it comes from a page of another origin.
+pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
     let (Some(origin), Some(host)) = (headers.get(ORIGIN), headers.get(HOST)) else {
         return false;
     };
@@ -131,7 +134,7 @@ fn is_cross_site_post(request: &Request) -> bool {
     origin_host != host.to_str().unwrap_or_default()
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -332,6 +335,57 @@ impl Backend for SessionBackend {
             .set_pool_size(&self.principal.scope, &pool, i64::from(size), &note)
             .await
             .map_err(backend_error)
+    }
+
+    async fn reliability(
+        &self,
+        window: Option<ReliabilityWindow>,
+    ) -> BackendResult<ReliabilityPage> {
+        self.services.reliability_page(&self.principal.scope, window).await.map_err(backend_error)
+    }
+
+    async fn sla_reports(&self, month: String) -> BackendResult<SlaReportList> {
+        self.services.sla_reports(&self.principal.scope, &month).await.map_err(backend_error)
+    }
+
+    async fn sla_report(&self, tenant: String, month: String) -> BackendResult<SlaReport> {
+        self.services
+            .sla_report(&self.principal.scope, &tenant, &month)
+            .await
+            .map_err(backend_error)
+    }
+
+    async fn sla_report_action(
+        &self,
+        tenant: String,
+        month: String,
+        action: ReportAction,
+        note: String,
+    ) -> BackendResult<SlaReport> {
+        self.services
+            .sla_report_action(&self.principal.scope, &tenant, &month, action, &note)
+            .await
+            .map_err(backend_error)
+    }
+
+    async fn exclusions(&self) -> BackendResult<ExclusionsPage> {
+        self.services.exclusions_page(&self.principal.scope).await.map_err(backend_error)
+    }
+
+    async fn save_exclusion(
+        &self,
+        id: Option<Uuid>,
+        input: ExclusionInput,
+    ) -> BackendResult<ExclusionsPage> {
+        let scope = &self.principal.scope;
+        self.services.save_exclusion(scope, id, input).await.map_err(backend_error)?;
+        self.services.exclusions_page(scope).await.map_err(backend_error)
+    }
+
+    async fn delete_exclusion(&self, id: Uuid, reason: String) -> BackendResult<ExclusionsPage> {
+        let scope = &self.principal.scope;
+        self.services.withdraw_exclusion(scope, id, &reason).await.map_err(backend_error)?;
+        self.services.exclusions_page(scope).await.map_err(backend_error)
     }
 }
 

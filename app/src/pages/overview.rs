@@ -1,5 +1,6 @@
-//! `/overview`: the last 30 days at a glance — success rate, run durations per run type
-//! (the server draws the chart; the table beside it carries the same numbers), and pools.
+//! `/overview`: the last 30 days at a glance — success rate and uptime, burn-rate alerts,
+//! upcoming maintenance, run durations per run type (the server draws the chart; the table
+//! beside it carries the same numbers), and pools. The details are on `/reliability`.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,6 +8,7 @@ use leptos_meta::Title;
 use crate::components::{ErrorMessage, Loading};
 use crate::format::{optional_timestamp, percent, seconds};
 use crate::model::{Overview, PoolView, RunTypeDurations};
+use crate::pages::reliability::{BurnAlerts, UpcomingMaintenance, UptimeSummary};
 use crate::server_fns::overview;
 
 #[component]
@@ -29,8 +31,23 @@ pub fn OverviewPage() -> impl IntoView {
 
 #[component]
 fn OverviewView(numbers: Overview) -> impl IntoView {
+    let uptime_heading = format!("Uptime, last {} days", numbers.window_days);
+
     view! {
-        <SuccessRate numbers=numbers.clone() />
+        <BurnAlerts alerts=numbers.alerts.clone() />
+        <div class="stats">
+            <SuccessRate numbers=numbers.clone() />
+            <UptimeSummary uptime=numbers.uptime.clone() heading=uptime_heading />
+        </div>
+        <p>
+            <a href="/reliability" data-test="reliability-link">
+                "Reliability in detail →"
+            </a>
+        </p>
+        <section>
+            <h2>"Upcoming maintenance"</h2>
+            <UpcomingMaintenance entries=numbers.upcoming_maintenance.clone() />
+        </section>
         <section>
             <h2>"Durations by run type"</h2>
             <div class="side-by-side">

@@ -87,7 +87,7 @@ pub(super) async fn finish_run(
         .bind(error)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    super::rollups::run_ended(conn, run_id).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -105,6 +105,7 @@ struct StartRow {
     timeout_ms: i64,
     cancel_requested: bool,
     step_count: i64,
+    queued_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Store {
@@ -115,8 +116,8 @@ impl Store {
         let row: Option<StartRow> = sqlx::query_as(
             "SELECT j.run_id, j.tenant_id, r.run_type, r.params, j.step, j.pool, j.position, \
              j.status, j.attempts, j.max_attempts, j.timeout_ms, r.cancel_requested, \
-             (SELECT count(*) FROM jobs c WHERE c.run_id = j.run_id) AS step_count \
-             FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = $1 FOR UPDATE OF j, r",
+             (SELECT count(*) FROM jobs c WHERE c.run_id = j.run_id) AS step_count, \
+             j.queued_at FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = $1 FOR UPDATE OF j, r",
         )
         .bind(job_id)
         .fetch_optional(&mut *tx)
@@ -132,14 +133,19 @@ impl Store {
         }
 
         let lease = Uuid::new_v4();
-        sqlx::query(
+        let started_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease = $2, \
-             started_at = now(), error = NULL WHERE id = $1",
+             started_at = now(), error = NULL WHERE id = $1 RETURNING started_at",
         )
         .bind(job_id)
         .bind(lease)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        // Start latency counts the first attempt only: a retry's wait is its backoff.
+        if let (0, Some(queued_at)) = (row.attempts, row.queued_at) {
+            super::rollups::job_started(&mut tx, row.tenant_id, &row.pool, queued_at, started_at)
+                .await?;
+        }
         sqlx::query(
             "UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()) \
              WHERE id = $1",

@@ -2,14 +2,24 @@
 //! take an `auth::Scope`, so a tenant's rows are filtered in SQL, not after the fact.
 
 mod accounts;
+mod demo_history;
 mod execution;
+mod ledger;
 mod pools;
+mod reliability;
+mod rollups;
 mod runs;
+mod sla;
 mod stats;
 
 pub use accounts::DemoLogin;
+pub use demo_history::DEMO_CUSTOMER;
 pub use execution::{Attempt, Effects};
+pub use ledger::LedgerEntry;
+pub use reliability::{RunSeries, RunTypeCounts, Span};
+pub use rollups::ProbeSample;
 pub use runs::NewRun;
+pub use sla::StoredReport;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

@@ -89,6 +89,8 @@ pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
     settings.orphan_after_secs = 10;
     settings.db_max_connections = 6;
     settings.max_body_bytes = 64 * 1024;
+    // The prober would request a server these tests do not run; its tests start one.
+    settings.probe_interval_secs = 0;
 
     let store = Store::connect(&url, settings.db_max_connections).await.expect("connect");
     store.migrate().await.expect("migrate");
@@ -103,7 +105,7 @@ pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
     }
     let services = startup::build_services(store.clone(), &settings).expect("services");
     let shutdown = CancellationToken::new();
-    let _background = startup::spawn_background(&services, &shutdown);
+    let _background = startup::spawn_background(&services, &shutdown).expect("background");
     let pools: Vec<String> = factory::queue::POOLS.iter().map(|pool| pool.to_string()).collect();
     let pools = if workers == Workers::Elsewhere { Vec::new() } else { pools };
     tokio::spawn({

@@ -4,5 +4,6 @@
 mod cli;
 mod helpers;
 mod pages;
+mod reliability;
 mod runs;
 mod tenancy;

@@ -282,6 +282,12 @@ pub struct Overview {
     /// Server-rendered SVG of P50/P95 per run type.
     pub durations_svg: String,
     pub pools: Vec<PoolView>,
+    /// Uptime of the control plane API over the same window (no-data minutes count as down).
+    pub uptime: UptimeWindow,
+    /// Burn-rate alerts on the uptime and run success error budgets.
+    pub alerts: Vec<BurnAlertView>,
+    /// Planned maintenance that has not ended yet, soonest first.
+    pub upcoming_maintenance: Vec<ExclusionView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -320,3 +326,7 @@ pub struct PoolsPage {
     pub changes: Vec<PoolChange>,
     pub max_size: u32,
 }
+
+mod reliability;
+
+pub use reliability::*;

@@ -25,6 +25,8 @@ use crate::auth::{self, Scope};
 use crate::service::{ServiceError, Services};
 use crate::storage::StoreError;
 
+mod reliability;
+
 /// The API routes, to be nested under `/api/v1`.
 pub fn router(services: Arc<Services>) -> Router {
     Router::new()
@@ -33,6 +35,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/runs/{id}/cancel", post(cancel_run))
         .route("/runs/{id}/artifact", get(artifact))
         .route("/run-types", get(run_types))
+        .merge(reliability::router())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -54,7 +57,7 @@ impl ApiError {
         ApiError { status, code, message: message.into(), fields: BTreeMap::new(), extra: None }
     }
 
-    fn bad_request(message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 }
@@ -74,7 +77,7 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
         match error {
             ServiceError::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", "run not found")
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found")
             }
             ServiceError::Forbidden(message) => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
@@ -116,6 +119,54 @@ fn store_failure(error: &StoreError) -> ApiError {
         )
     } else {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")
+    }
+}
+
+/// The scope of the caller: a bearer token's tenant, or the person of a browser session
+/// (staff use the reliability and SLA endpoints this way). A session may not write from a
+/// page of another origin.
+pub struct ApiScope(pub Scope);
+
+impl FromRequestParts<Arc<Services>> for ApiScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        services: &Arc<Services>,
+    ) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            let TokenScope(scope) = TokenScope::from_request_parts(parts, services).await?;
+            return Ok(ApiScope(scope));
+        }
+        let Some(session) = crate::web::session_cookie(&parts.headers) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing Authorization: Bearer <token> header",
+            ));
+        };
+        let writes = !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+        if writes && crate::web::is_cross_site(&parts.headers) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "cross-site requests are refused",
+            ));
+        }
+        match auth::session_principal(services.store.pool(), &session).await {
+            Ok(Some(principal)) => Ok(ApiScope(principal.scope)),
+            Ok(None) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the session has ended; log in again",
+            )),
+            Err(auth::AuthError::Database(error)) => {
+                Err(store_failure(&StoreError::Database(error)))
+            }
+            Err(other) => {
+                Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string()))
+            }
+        }
     }
 }
 
