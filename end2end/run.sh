@@ -16,7 +16,8 @@ export FACTORY_ADDR="${E2E_ADDR:-127.0.0.1:3123}"
 export FACTORY_HEARTBEAT_SECS=1
 log_file="$(mktemp /tmp/factory-e2e.XXXXXX.log)"
 
-"$bin" demo >/dev/null
+# The demo history gives last month an outage for the SLA report test.
+"$bin" demo --history 90 --seed 7 >/dev/null
 "$bin" serve >"$log_file" 2>&1 &
 server=$!
 cleanup() {

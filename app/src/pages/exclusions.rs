@@ -1,6 +1,9 @@
 //! `/exclusions` (staff): the ledger of planned maintenance and incidents that decides which
 //! minutes count for the SLA, and the record of every change to it. Admins record, change
 //! and withdraw entries here; each change needs a reason, which the record keeps.
+//!
+//! Larger components end in `.into_any()`, which keeps the nested view type within the
+//! compiler's recursion limit when the hydrate and server crates build.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,7 +67,7 @@ fn StaffOnly() -> impl IntoView {
 }
 
 #[component]
-pub(crate) fn LedgerView(
+fn LedgerView(
     ledger: Ledger,
     form: EntryForm,
     save: ServerAction<SaveExclusion>,
@@ -95,6 +98,7 @@ pub(crate) fn LedgerView(
             <ChangesTable changes=ledger.changes titles />
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -200,6 +204,7 @@ fn EntryRow(
             {actions}
         </tr>
     }
+    .into_any()
 }
 
 /// Brings the form into view; it sits below a table that may be long.
@@ -211,13 +216,13 @@ fn scroll_to_form() {
 
 /// Which row sent the last withdrawal; the action forgets its input once it resolves.
 #[derive(Clone, Copy)]
-pub(crate) struct Withdrawals {
+struct Withdrawals {
     action: ServerAction<DeleteExclusion>,
     last_id: RwSignal<Option<Uuid>>,
 }
 
 impl Withdrawals {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         let action = ServerAction::<DeleteExclusion>::new();
         let last_id = RwSignal::new(None);
         Effect::new(move |_| {
@@ -279,12 +284,13 @@ fn WithdrawForm(id: Uuid, withdraw: Withdrawals) -> impl IntoView {
             {other_error}
         </details>
     }
+    .into_any()
 }
 
 /// What the form shows, kept above the ledger's data so a refused save keeps what was
 /// typed. `editing` names the entry being changed, if any.
 #[derive(Clone, Copy)]
-pub(crate) struct EntryForm {
+struct EntryForm {
     editing: RwSignal<Option<Uuid>>,
     editing_title: RwSignal<String>,
     kind: RwSignal<String>,
@@ -298,7 +304,7 @@ pub(crate) struct EntryForm {
 }
 
 impl EntryForm {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         let values = EntryValues::default();
         let form = EntryForm {
             editing: RwSignal::new(None),
@@ -599,6 +605,7 @@ fn EntryEditor(
             </Show>
         </form>
     }
+    .into_any()
 }
 
 /// A labelled control with the reason it was refused, if it was. `name` is the field as the
@@ -619,6 +626,7 @@ fn Field(
             {move || view! { <FieldError name message=message() /> }}
         </div>
     }
+    .into_any()
 }
 
 fn control_id(name: &str) -> String {
@@ -659,6 +667,7 @@ fn ClassificationSelect(form: EntryForm) -> impl IntoView {
              incidents exclude minutes for the tenants ticked only."
         </p>
     }
+    .into_any()
 }
 
 #[component]
@@ -728,6 +737,7 @@ fn TenantChoice(
             {move || view! { <FieldError name="tenants" message=message() /> }}
         </fieldset>
     }
+    .into_any()
 }
 
 /// Why a save failed, when it was not a matter of the fields.

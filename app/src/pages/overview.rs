@@ -65,6 +65,7 @@ fn OverviewView(numbers: Overview) -> impl IntoView {
             <PoolsTable pools=numbers.pools />
         </section>
     }
+    .into_any()
 }
 
 #[component]

@@ -2,6 +2,9 @@
 //! latencies over a window (the last 30 days by default), each chart followed by the same
 //! numbers as a table or text. Also the burn-rate alerts and upcoming maintenance, which
 //! the overview shows too.
+//!
+//! Larger components end in `.into_any()`, which keeps the nested view type within the
+//! compiler's recursion limit when the hydrate and server crates build.
 
 use chrono::{Days, NaiveDate};
 use leptos::prelude::*;
@@ -144,10 +147,11 @@ fn WindowPicker() -> impl IntoView {
             </a>
         </form>
     }
+    .into_any()
 }
 
 #[component]
-pub(crate) fn ReliabilityView(page: ReliabilityData) -> impl IntoView {
+fn ReliabilityView(page: ReliabilityData) -> impl IntoView {
     let numbers = page.numbers;
     let shown = format!(
         "From {} to {} (the end excluded).",
@@ -240,6 +244,7 @@ pub(crate) fn ReliabilityView(page: ReliabilityData) -> impl IntoView {
             <UpcomingMaintenance entries=page.upcoming_maintenance />
         </section>
     }
+    .into_any()
 }
 
 /// A server-drawn chart with, beside it, the same numbers for people who cannot see it.
@@ -260,6 +265,7 @@ fn Figure(
             </div>
         </figure>
     }
+    .into_any()
 }
 
 /// The uptime of a window as one number, with the minutes behind it. Minutes without probe
@@ -288,6 +294,7 @@ pub fn UptimeSummary(uptime: UptimeWindow, #[prop(into)] heading: String) -> imp
             </p>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -311,6 +318,7 @@ fn SuccessSummary(
             <p class="muted">{detail}</p>
         </section>
     }
+    .into_any()
 }
 
 /// The uptime bars as a table, folded away: ninety rows are a lot to scroll past.
@@ -477,6 +485,7 @@ fn BurnAlert(alert: BurnAlertView) -> impl IntoView {
             <p>{detail}</p>
         </div>
     }
+    .into_any()
 }
 
 /// Every burn-rate rule with its current rates: the burndown chart's text alternative.

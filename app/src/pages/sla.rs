@@ -2,6 +2,9 @@
 //! and credit. Without a month the server picks the previous calendar month and says which,
 //! so the server and the browser never guess "now" differently. Customers see only their
 //! own issued report.
+//!
+//! Larger components end in `.into_any()`, which keeps the nested view type within the
+//! compiler's recursion limit when the hydrate and server crates build.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -84,6 +87,7 @@ fn MonthPicker(month: String) -> impl IntoView {
             {step(1, "next-month")}
         </form>
     }
+    .into_any()
 }
 
 fn sla_href(month: &str) -> String {
@@ -91,7 +95,7 @@ fn sla_href(month: &str) -> String {
 }
 
 #[component]
-pub(crate) fn ReportList(list: SlaReportList) -> impl IntoView {
+fn ReportList(list: SlaReportList) -> impl IntoView {
     let heading = format!("Reports for {}", month_label(&list.month));
     let month = list.month.clone();
     let table = if list.rows.is_empty() {
@@ -127,6 +131,7 @@ pub(crate) fn ReportList(list: SlaReportList) -> impl IntoView {
         </h2>
         {table}
     }
+    .into_any()
 }
 
 #[component]
@@ -180,4 +185,5 @@ fn ReportRow(row: SlaReportRow, month: String) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }

@@ -2,6 +2,9 @@
 //! the credit owed first, then the uptime, runs, exclusions and plan terms behind it, and
 //! the report's revisions and sign-offs. Account managers and admins review, issue and
 //! recompute it here; the page prints cleanly (see `@media print` in the stylesheet).
+//!
+//! Most components end in `.into_any()`: the page nests deeply enough that the unerased view
+//! type overflows the compiler's recursion limit when the hydrate and server crates build.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -68,7 +71,7 @@ pub fn SlaReportPage() -> impl IntoView {
 }
 
 #[component]
-pub(crate) fn ReportView(
+fn ReportView(
     report: SlaReport,
     can_act: bool,
     act: ServerAction<SlaReportAction>,
@@ -106,12 +109,12 @@ pub(crate) fn ReportView(
             {actions}
         </article>
     }
+    .into_any()
 }
 
 /// Who the report is for, which month and revision, where it stands, and the downloads.
 #[component]
 fn Head(report: SlaReport) -> impl IntoView {
-    let file = format!("sla-{}-{}", report.tenant_slug, report.month);
     let running = (!report.complete).then(|| {
         view! {
             <p class="notice" data-test="report-incomplete">
@@ -141,7 +144,7 @@ fn Head(report: SlaReport) -> impl IntoView {
             <p class="downloads no-print">
                 <a
                     href=download_href(&report, "csv")
-                    download=format!("{file}.csv")
+                    download=""
                     rel="external"
                     class="button"
                     data-test="download-csv"
@@ -150,7 +153,7 @@ fn Head(report: SlaReport) -> impl IntoView {
                 </a>
                 <a
                     href=download_href(&report, "pdf")
-                    download=format!("{file}.pdf")
+                    download=""
                     rel="external"
                     class="button"
                     data-test="download-pdf"
@@ -170,11 +173,11 @@ fn Head(report: SlaReport) -> impl IntoView {
         </dl>
         {running}
     }
+    .into_any()
 }
 
-/// Where the server sends the report as a file, on the session like this page. The file
-/// name is a segment of its own: the router cannot match `<month>.csv` beside this page's
-/// `<month>`.
+/// Where the server sends the report as a file (and names it), on the session like this
+/// page. The file is a segment of its own: `<month>.csv` would be this page's `:month`.
 fn download_href(report: &SlaReport, extension: &str) -> String {
     format!("/sla/{}/{}/report.{extension}", report.tenant_slug, report.month)
 }
@@ -227,6 +230,7 @@ fn CreditSummary(report: SlaReport) -> impl IntoView {
             </dl>
         </section>
     }
+    .into_any()
 }
 
 /// `99.93% (target 99.90%) met`.
@@ -285,6 +289,7 @@ fn UptimeSection(report: SlaReport) -> impl IntoView {
             </dl>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -313,6 +318,7 @@ fn RunsSection(report: SlaReport) -> impl IntoView {
             </dl>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -477,6 +483,7 @@ fn PlanTerms(plan: PlanView) -> impl IntoView {
             <dd>{format!("{} of the fee", percentage(plan.credit_cap_pct))}</dd>
         </dl>
     }
+    .into_any()
 }
 
 #[component]
@@ -502,13 +509,14 @@ fn Signoffs(report: SlaReport) -> impl IntoView {
             {nothing}
         </ul>
     }
+    .into_any()
 }
 
 /// The report's revisions and, for a later one, what changed from the one before.
 #[component]
 fn Revisions(report: SlaReport) -> impl IntoView {
     if report.revisions.len() < 2 && report.changes.is_empty() {
-        return None;
+        return ().into_any();
     }
 
     let currency = report.credit.currency.clone();
@@ -521,7 +529,7 @@ fn Revisions(report: SlaReport) -> impl IntoView {
     let changes =
         (!report.changes.is_empty()).then(|| view! { <Changes changes=report.changes /> });
 
-    Some(view! {
+    view! {
         <section>
             <h2>"Revisions"</h2>
             <table class="table" data-test="report-revisions">
@@ -537,7 +545,8 @@ fn Revisions(report: SlaReport) -> impl IntoView {
             </table>
             {changes}
         </section>
-    })
+    }
+    .into_any()
 }
 
 #[component]
@@ -555,6 +564,7 @@ fn RevisionRow(revision: RevisionSummary, current: i32, currency: String) -> imp
             <td class="num">{money(revision.credit_amount_cents, &currency)}</td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
@@ -585,6 +595,7 @@ fn Changes(changes: Vec<ReportChange>) -> impl IntoView {
             <tbody>{rows}</tbody>
         </table>
     }
+    .into_any()
 }
 
 /// Review, issue and recompute, for account managers and admins. A plain form posting to
@@ -680,6 +691,7 @@ fn Actions(
             <ActionError act />
         </section>
     }
+    .into_any()
 }
 
 /// Why the last action was refused, beside the form. A refused note is shown at the note.
