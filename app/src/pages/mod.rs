@@ -24,5 +24,3 @@ pub use run_detail::RunDetailPage;
 pub use runs::RunsPage;
 pub use sla::SlaPage;
 pub use sla_report::SlaReportPage;
-#[cfg(test)]
-mod render_scratch;

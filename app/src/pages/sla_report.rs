@@ -21,7 +21,7 @@ use crate::format::{
 };
 use crate::model::{
     ExcludedEntry, LatencyView, PlanView, ReportChange, ReportStatus, RevisionSummary,
-    RunTypeDurations, SlaReport, TargetView,
+    RunTypeDurations, Signoff, SlaReport, TargetView,
 };
 use crate::server_fns::{sla_report, SlaReportAction};
 
@@ -39,14 +39,9 @@ pub fn SlaReportPage() -> impl IntoView {
     );
     let viewer = use_viewer();
 
-    // The note lives above the report, so a refused action keeps what was typed; a done one
-    // starts the next with an empty note.
+    // The note lives above the report, so it outlives the refetch after each action: a
+    // reviewer's note is there again for issuing, and can be changed before.
     let note = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if refreshes.get() > 0 {
-            note.set(String::new());
-        }
-    });
 
     let back = move || format!("/sla{}", query_string(&[("month", Some(&key.get().1))]));
 
@@ -176,10 +171,9 @@ fn Head(report: SlaReport) -> impl IntoView {
     .into_any()
 }
 
-/// Where the server sends the report as a file (and names it), on the session like this
-/// page. The file is a segment of its own: `<month>.csv` would be this page's `:month`.
+/// The report as a file from the JSON API, which also accepts this page's session.
 fn download_href(report: &SlaReport, extension: &str) -> String {
-    format!("/sla/{}/{}/report.{extension}", report.tenant_slug, report.month)
+    format!("/api/v1/sla/reports/{}/{}.{extension}", report.tenant_slug, report.month)
 }
 
 /// The answer first: what is owed, and which targets the month met.
@@ -488,7 +482,7 @@ fn PlanTerms(plan: PlanView) -> impl IntoView {
 
 #[component]
 fn Signoffs(report: SlaReport) -> impl IntoView {
-    let line = |step: &'static str, signoff: Option<crate::model::Signoff>, test: &'static str| {
+    let line = |step: &'static str, signoff: Option<Signoff>, test: &'static str| {
         signoff.map(|signoff| {
             let text = format!("{step} by {} on {}", signoff.by, timestamp(&signoff.at));
             let note = (!signoff.note.is_empty()).then(|| view! { <q>{signoff.note}</q> });
@@ -666,11 +660,13 @@ fn Actions(
                         id="report-note"
                         name="note"
                         rows="3"
+                        maxlength="2000"
                         bind:value=note
                         data-test="report-note"
                     >
                         {note.get_untracked()}
                     </textarea>
+                    <p class="help">"Reviewing and issuing need a note; recomputing does not."</p>
                     {note_error}
                 </div>
                 <div class="buttons">
