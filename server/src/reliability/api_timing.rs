@@ -19,10 +19,13 @@ use crate::service::Services;
 /// How often recorded timings are written to PostgreSQL.
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
+/// Requests per histogram bucket.
+type Buckets = HashMap<i16, i32>;
+
 /// Timings not yet written: (hour, route) → bucket → requests.
 #[derive(Default)]
 pub struct ApiTimings {
-    pending: Mutex<HashMap<(DateTime<Utc>, &'static str), HashMap<i16, i32>>>,
+    pending: Mutex<HashMap<(DateTime<Utc>, &'static str), Buckets>>,
 }
 
 impl ApiTimings {

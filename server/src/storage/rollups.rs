@@ -267,7 +267,8 @@ impl Store {
 /// Folds a run that just ended `succeeded` or `failed` into the run rollups; called in the
 /// transaction that ends it.
 pub(super) async fn run_ended(conn: &mut PgConnection, run_id: Uuid) -> Result<(), StoreError> {
-    let row: Option<(Uuid, String, String, DateTime<Utc>, DateTime<Utc>, i64)> = sqlx::query_as(
+    type EndedRun = (Uuid, String, String, DateTime<Utc>, DateTime<Utc>, i64);
+    let row: Option<EndedRun> = sqlx::query_as(
         "SELECT tenant_id, run_type, status, created_at, finished_at, expected_duration_ms \
          FROM runs WHERE id = $1 AND status IN ('succeeded', 'failed') \
          AND finished_at IS NOT NULL",
