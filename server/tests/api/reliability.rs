@@ -394,3 +394,76 @@ async fn the_demo_history_gives_last_month_an_outage_exclusions_and_a_credit() {
     assert!(report["credit"]["amount_cents"].as_i64().unwrap() > 0);
     assert!(report["runs_counted"].as_i64().unwrap() > 0);
 }
+
+/// Starts the reliability loops of another "process" (its own services) probing `url`.
+fn start_prober(
+    app: &TestApp,
+    url: &str,
+    tasks: &mut tokio::task::JoinSet<()>,
+    shutdown: &tokio_util::sync::CancellationToken,
+) {
+    let mut settings = factory::config::Settings::for_database(&app.database_url);
+    settings.probe_interval_secs = 1;
+    settings.probe_url = Some(url.to_owned());
+    let services = factory::startup::build_services(app.store().clone(), &settings).unwrap();
+    factory::reliability::periodic::spawn(&services, shutdown, tasks).unwrap();
+}
+
+async fn samples(app: &TestApp) -> Vec<(String, bool)> {
+    sqlx::query_as("SELECT prober, up FROM probe_samples ORDER BY id")
+        .fetch_all(app.store().pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_prober_samples_readyz_however_many_run_and_another_takes_over_when_it_dies() {
+    let app = spawn_app_with(Workers::Elsewhere).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/readyz", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut first = tokio::task::JoinSet::new();
+    start_prober(&app, &url, &mut first, &shutdown);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let mut second = tokio::task::JoinSet::new();
+    start_prober(&app, &url, &mut second, &shutdown);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+
+    let seen = samples(&app).await;
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.iter().all(|(prober, up)| *prober == seen[0].0 && *up), "{seen:?}");
+
+    // The holder dies without giving the lease back: the other process takes over once the
+    // lease (three intervals) has run out.
+    first.abort_all();
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    let after = samples(&app).await;
+    let holders: std::collections::BTreeSet<&str> =
+        after.iter().map(|(prober, _)| prober.as_str()).collect();
+    assert_eq!(holders.len(), 2, "{after:?}");
+    assert_ne!(after.last().unwrap().0, seen[0].0);
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_unreachable_control_plane_is_sampled_as_down() {
+    let app = spawn_app_with(Workers::Elsewhere).await;
+    // Nothing listens on a port that was just freed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    start_prober(&app, &format!("http://127.0.0.1:{port}/readyz"), &mut tasks, &shutdown);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    shutdown.cancel();
+    let seen = samples(&app).await;
+    assert!(!seen.is_empty() && seen.iter().all(|(_, up)| !up), "{seen:?}");
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT error FROM probe_samples ORDER BY id LIMIT 1")
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap();
+    assert!(error.unwrap().contains("request failed"));
+}
