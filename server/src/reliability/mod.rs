@@ -12,3 +12,4 @@ pub mod periodic;
 pub mod report;
 pub mod service;
 pub mod sla;
+pub mod units;
