@@ -14,7 +14,6 @@ pub mod executor;
 pub mod lifecycle;
 pub mod queue;
 pub mod reliability;
-pub mod reliability_charts;
 pub mod runtypes;
 pub mod service;
 pub mod startup;

@@ -1,15 +1,12 @@
-//! Server-rendered SVG charts for the web pages: pure functions from view data to an SVG
-//! string, drawn with plotters so pages embed them without client-side code. Every chart
-//! carries its own text alternative (`role="img"`, `aria-label`, `<title>`, `<desc>`).
-
-use std::ops::Range;
+//! The run-duration chart of the dashboard: P50 and P95 run duration per run type as grouped
+//! bars, on the shared canvas, empty state and text alternative of the parent module.
 
 use app::model::RunTypeDurations;
-use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    short_label, title_style, Area, Canvas, ChartFrame, DrawResult, TickAxis, BLUE, MARGIN, ORANGE,
+};
 
 /// Renders P50 and P95 run duration, in seconds, per run type as a grouped bar chart.
 ///
@@ -17,11 +14,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// left the chart says "no finished runs yet". The same input always gives the same bytes.
 pub fn durations_chart(rows: &[RunTypeDurations]) -> String {
     let bars: Vec<DurationBars<'_>> = rows.iter().filter_map(DurationBars::from_row).collect();
-    let frame = ChartFrame { title: "Run duration by run type", summary: durations_summary(&bars) };
+    let frame = ChartFrame {
+        title: "Run duration by run type".to_owned(),
+        headline: None,
+        summary: durations_summary(&bars),
+    };
     if bars.is_empty() {
-        return empty_chart(&frame, "no finished runs yet");
+        return CANVAS.empty(&frame, "no finished runs yet");
     }
-    render(&frame, |area| draw_duration_bars(area, frame.title, &bars))
+    CANVAS.render(&frame, |area| draw_duration_bars(area, &frame.title, &bars))
 }
 
 /// One run type's bar heights in seconds; `None` draws no bar.
@@ -66,9 +67,10 @@ fn describe_seconds(value: Option<f64>) -> String {
     value.map_or_else(|| "no data".to_owned(), |s| format!("{s:.2} s"))
 }
 
-const P50_COLOUR: RGBColor = RGBColor(0x00, 0x72, 0xB2);
-const P95_COLOUR: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
-const MUTED_TEXT: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const CANVAS: Canvas = Canvas { width: 640, height: 320 };
+const LABEL_SIZE: f64 = 14.0;
+const P50_COLOUR: RGBColor = BLUE;
+const P95_COLOUR: RGBColor = ORANGE;
 
 /// The width of one bar and half the gap between a pair, in category units (1.0 per type).
 const BAR_WIDTH: f64 = 0.34;
@@ -76,10 +78,11 @@ const BAR_GAP: f64 = 0.02;
 
 fn draw_duration_bars(area: &Area<'_>, title: &str, bars: &[DurationBars<'_>]) -> DrawResult {
     let y_max = axis_max(bars.iter().flat_map(|bar| [bar.p50_s, bar.p95_s]).flatten());
-    let x_axis = CategoryAxis::new(bars.iter().map(|bar| short_label(bar.run_type)).collect());
+    let names = bars.iter().map(|bar| short_label(bar.run_type, MAX_LABEL_CHARS));
+    let x_axis = TickAxis::categories(names.collect());
 
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FontFamily::SansSerif, TITLE_SIZE))
+        .caption(title, title_style())
         .margin(MARGIN)
         .x_label_area_size(44)
         .y_label_area_size(60)
@@ -120,116 +123,6 @@ fn legend_swatch((x, y): (i32, i32), colour: RGBColor) -> Rectangle<(i32, i32)> 
     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
 }
 
-/// A category axis: category `i` is centred on `i as f64` and labelled `names[i]`, so
-/// several bars can stand side by side around one label.
-struct CategoryAxis {
-    names: Vec<String>,
-    span: RangedCoordf64,
-}
-
-impl CategoryAxis {
-    fn new(names: Vec<String>) -> CategoryAxis {
-        let span = (-0.5..names.len() as f64 - 0.5).into();
-        CategoryAxis { names, span }
-    }
-}
-
-impl Ranged for CategoryAxis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.span.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        // Labels and ticks only at category centres; no light grid lines between them.
-        if hint.weight().allow_light_points() {
-            return Vec::new();
-        }
-        (0..self.names.len()).map(|index| index as f64).collect()
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.span.range()
-    }
-}
-
-impl ValueFormatter<f64> for CategoryAxis {
-    fn format_ext(&self, value: &f64) -> String {
-        let index = value.round() as usize;
-        self.names.get(index).cloned().unwrap_or_default()
-    }
-}
-
-/// Axis labels longer than this are cut; the text alternative keeps the full name.
-const MAX_LABEL_CHARS: usize = 18;
-
-fn short_label(name: &str) -> String {
-    if name.chars().count() <= MAX_LABEL_CHARS {
-        return name.to_owned();
-    }
-    let kept: String = name.chars().take(MAX_LABEL_CHARS - 1).collect();
-    format!("{kept}…")
-}
-
-// The shared shape of every chart: a fixed-size SVG with a title and a text summary,
-// drawn by a closure, or an empty state. A time-series chart reuses `render`,
-// `empty_chart` and `axis_max` and only brings its own drawing closure.
-
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 320;
-const MARGIN: u32 = 12;
-const TITLE_SIZE: f64 = 18.0;
-const LABEL_SIZE: f64 = 14.0;
-
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-type DrawResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
-
-/// What a chart says about itself to readers who cannot see it.
-struct ChartFrame {
-    /// Short name, drawn as the caption and used as `<title>` and `aria-label`.
-    title: &'static str,
-    /// The data in words, used as `<desc>`.
-    summary: String,
-}
-
-/// Draws one chart into an SVG string and adds the frame's text alternative.
-///
-/// Plotters text needs no font here: without the `ttf` and `ab_glyph` features it
-/// estimates text extents itself, and the SVG backend writes `<text>` for the browser to
-/// set in its own sans-serif font.
-fn render(frame: &ChartFrame, draw: impl FnOnce(&Area<'_>) -> DrawResult) -> String {
-    let mut svg = String::new();
-    let drawn = {
-        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        area.fill(&WHITE).and_then(|()| draw(&area)).and_then(|()| area.present())
-    };
-    match drawn {
-        Ok(()) => with_text_alternative(&svg, frame),
-        Err(error) => {
-            // Drawing into a String has no I/O to fail; this guards against plotters bugs.
-            tracing::warn!(chart = frame.title, error = %error, "chart could not be drawn");
-            fallback_svg(frame)
-        }
-    }
-}
-
-/// A chart with no data: the title and a centred message instead of axes.
-fn empty_chart(frame: &ChartFrame, message: &str) -> String {
-    render(frame, |area| {
-        let margin = MARGIN as i32;
-        let area = area
-            .margin(margin, margin, margin, margin)
-            .titled(frame.title, (FontFamily::SansSerif, TITLE_SIZE))?;
-        let style = TextStyle::from((FontFamily::SansSerif, LABEL_SIZE + 2.0))
-            .color(&MUTED_TEXT)
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        let (width, height) = area.dim_in_pixel();
-        area.draw_text(message, &style, (width as i32 / 2, height as i32 / 2))
-    })
-}
-
 /// The top of a value axis: far enough above the largest value that the legend in the
 /// upper corner covers no data, and 1.0 when every value is zero.
 fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
@@ -241,48 +134,8 @@ fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// Plotters writes the `<svg ...>` open tag first; the accessible name goes into that tag
-/// and `<title>` and `<desc>` become its first children, where screen readers look.
-fn with_text_alternative(svg: &str, frame: &ChartFrame) -> String {
-    let title = xml_escape(frame.title);
-    let summary = xml_escape(&frame.summary);
-    let open_end = svg.find('>').map_or(0, |index| index + 1);
-    let (open_tag, body) = svg.split_at(open_end);
-    let open_tag = open_tag.trim_end_matches('>');
-    format!(
-        "{open_tag} role=\"img\" aria-label=\"{title}\">\n<title>{title}</title>\n\
-         <desc>{summary}</desc>{body}"
-    )
-}
-
-fn fallback_svg(frame: &ChartFrame) -> String {
-    let title = xml_escape(frame.title);
-    format!(
-        "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
-         xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{title}\">\n\
-         <title>{title}</title>\n<desc>{}</desc>\n\
-         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-family=\"sans-serif\">\
-         chart unavailable</text>\n</svg>\n",
-        xml_escape(&frame.summary),
-        WIDTH / 2,
-        HEIGHT / 2
-    )
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '&' => escaped.push_str("&amp;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
+/// Axis labels longer than this are cut; the text alternative keeps the full name.
+const MAX_LABEL_CHARS: usize = 18;
 
 #[cfg(test)]
 mod tests {

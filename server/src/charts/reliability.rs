@@ -6,12 +6,14 @@ use std::cmp::Reverse;
 use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
-use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    short_label, title_style, Area, Canvas, ChartFrame, DrawError, DrawResult, TickAxis, BLUE,
+    GREEN, MARGIN, ORANGE, VERMILLION,
+};
 
 /// One calendar day of a monitor, in minutes as counted by the uptime rollup.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,13 +76,13 @@ pub fn uptime_bars(days: &[DayUptime]) -> String {
     let stats = UptimeStats::of(&days);
     let frame = ChartFrame {
         title: "Daily uptime".to_owned(),
-        headline: stats.headline(),
+        headline: Some(stats.headline()),
         summary: stats.summary(),
     };
     if stats.monitored_days == 0 {
-        return empty_chart(&frame, "monitoring has not started yet");
+        return CANVAS.empty(&frame, "monitoring has not started yet");
     }
-    render(&frame, |area| draw_uptime_bars(area, &frame.title, &days))
+    CANVAS.render(&frame, |area| draw_uptime_bars(area, &frame.title, &days))
 }
 
 /// Renders a time series line chart with a legend; labels on the time axis are in UTC.
@@ -91,13 +93,13 @@ pub fn time_series(chart: &SeriesChart) -> String {
     let lines: Vec<Line<'_>> = chart.series.iter().map(Line::from_series).collect();
     let frame = ChartFrame {
         title: chart.title.clone(),
-        headline: series_headline(chart.unit, &lines),
+        headline: Some(series_headline(chart.unit, &lines)),
         summary: series_summary(chart, &lines),
     };
     if lines.iter().all(|line| line.stats.is_none()) {
-        return empty_chart(&frame, "no data for this period");
+        return CANVAS.empty(&frame, "no data for this period");
     }
-    render(&frame, |area| draw_time_series(area, chart, &lines))
+    CANVAS.render(&frame, |area| draw_time_series(area, chart, &lines))
 }
 
 /// Renders the month's remaining error budget against the ideal linear burn.
@@ -111,13 +113,13 @@ pub fn budget_burndown(chart: &BurnDown) -> String {
     days.dedup_by_key(|&mut (day, _)| day);
     let frame = ChartFrame {
         title: format!("Error budget, {}", chart.month_label),
-        headline: burn_headline(chart.allowed_minutes, &days),
+        headline: Some(burn_headline(chart.allowed_minutes, &days)),
         summary: burn_summary(chart, &days),
     };
     if days.is_empty() {
-        return empty_chart(&frame, "no budget data for this month yet");
+        return CANVAS.empty(&frame, "no budget data for this month yet");
     }
-    render(&frame, |area| draw_burndown(area, &frame.title, chart, &days))
+    CANVAS.render(&frame, |area| draw_burndown(area, &frame.title, chart, &days))
 }
 
 // Uptime bars.
@@ -390,7 +392,10 @@ fn draw_time_series(area: &Area<'_>, chart: &SeriesChart, lines: &[Line<'_>]) ->
         for run in line.runs() {
             draw_run(grid.plotting_area(), run, style)?;
         }
-        entries.push(LegendEntry { label: short_label(line.name), mark: Mark::Line(style) });
+        entries.push(LegendEntry {
+            label: short_label(line.name, MAX_LABEL_CHARS),
+            mark: Mark::Line(style),
+        });
     }
     draw_legend(&legend, &entries)
 }
@@ -672,20 +677,14 @@ fn minutes_axis_value(minutes: f64, step: f64) -> String {
     format!("{} min", fixed(minutes, step))
 }
 
-// Shared drawing: the frame, legend, axes, text alternative and empty state.
-// FIXME: render, empty_chart, the text alternative and xml_escape repeat charts.rs in other
-// words; they belong in one module shared by both.
+// Shared by the three charts: the frame, legend and text styles.
 
-const WIDTH: u32 = 720;
-const HEIGHT: u32 = 260;
-const MARGIN: i32 = 12;
+const CANVAS: Canvas = Canvas { width: 720, height: 260 };
 const LEGEND_WIDTH: u32 = 150;
 const LEGEND_ROW: i32 = 18;
-const TITLE_SIZE: f64 = 18.0;
 const LABEL_SIZE: f64 = 13.0;
 
-/// Okabe–Ito colours, safe for the common kinds of colour blindness; their yellow is too faint
-/// on white, so an olive takes its place.
+/// The Okabe–Ito colours; their yellow is too faint on white, so an olive takes its place.
 const PALETTE: [RGBColor; 8] = [
     BLUE,
     ORANGE,
@@ -696,74 +695,18 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x00, 0x00),
     RGBColor(0x99, 0x99, 0x33),
 ];
-const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
-const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
-const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
-const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 const NO_DATA_FILL: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 const NO_DATA_HATCH: RGBColor = RGBColor(0x80, 0x80, 0x80);
 const OUTLINE: RGBColor = RGBColor(0xA0, 0xA0, 0xA0);
 const IDEAL: RGBColor = RGBColor(0x66, 0x66, 0x66);
-const MUTED_TEXT: RGBColor = RGBColor(0x55, 0x55, 0x55);
 
-/// Shown, with the text alternative, if plotters ever fails to draw into a string.
-const FALLBACK_SVG: &str = "<svg width=\"720\" height=\"260\" viewBox=\"0 0 720 260\" \
-    xmlns=\"http://www.w3.org/2000/svg\">\n<text x=\"360\" y=\"130\" text-anchor=\"middle\" \
-    font-family=\"sans-serif\">chart unavailable</text>\n</svg>\n";
-
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type PlotArea<'a> = DrawingArea<SVGBackend<'a>, Cartesian2d<TickAxis, TickAxis>>;
-type DrawError = DrawingAreaErrorKind<std::io::Error>;
-type DrawResult = Result<(), DrawError>;
-
-/// What a chart says about itself to readers who cannot see it.
-struct ChartFrame {
-    /// Drawn as the caption and used as `<title>`.
-    title: String,
-    /// The key numbers in a phrase; `aria-label` is the title followed by this.
-    headline: String,
-    /// The data in sentences, used as `<desc>`.
-    summary: String,
-}
-
-/// Draws one chart into an SVG string and adds the frame's text alternative.
-///
-/// No font feature is needed: plotters estimates text extents itself and the SVG backend
-/// writes `<text>` elements that the browser sets in its own sans-serif font.
-fn render(frame: &ChartFrame, draw: impl FnOnce(&Area<'_>) -> DrawResult) -> String {
-    let mut svg = String::new();
-    let drawn = {
-        let area = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        area.fill(&WHITE).and_then(|()| draw(&area)).and_then(|()| area.present())
-    };
-    match drawn {
-        Ok(()) => with_text_alternative(&svg, frame),
-        Err(error) => {
-            // Drawing into a String cannot fail on I/O; this guards against plotters bugs.
-            tracing::warn!(chart = %frame.title, error = %error, "chart could not be drawn");
-            with_text_alternative(FALLBACK_SVG, frame)
-        }
-    }
-}
 
 /// Puts the title above and splits what is left into the plot and a legend column on the right.
 fn frame_areas<'a>(area: &Area<'a>, title: &str) -> Result<(Area<'a>, Area<'a>), DrawError> {
     let area = area.margin(MARGIN, MARGIN, MARGIN, MARGIN).titled(title, title_style())?;
     let width = area.dim_in_pixel().0;
     Ok(area.split_horizontally(width.saturating_sub(LEGEND_WIDTH)))
-}
-
-/// A chart with no data: the title and a centred message instead of axes.
-fn empty_chart(frame: &ChartFrame, message: &str) -> String {
-    render(frame, |area| {
-        let area =
-            area.margin(MARGIN, MARGIN, MARGIN, MARGIN).titled(&frame.title, title_style())?;
-        let style = TextStyle::from((FontFamily::SansSerif, LABEL_SIZE + 3.0))
-            .color(&MUTED_TEXT)
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        let (width, height) = area.dim_in_pixel();
-        area.draw_text(message, &style, (width as i32 / 2, height as i32 / 2))
-    })
 }
 
 enum Mark {
@@ -805,59 +748,12 @@ fn draw_legend_line(area: &Area<'_>, line: LineStyle, y: i32) -> DrawResult {
     area.draw(&PathElement::new(ends, stroke))
 }
 
-/// An `f64` axis whose labelled ticks the chart chooses itself (dates, days of the month)
-/// instead of the round numbers plotters would pick.
-struct TickAxis {
-    span: RangedCoordf64,
-    ticks: Vec<(f64, String)>,
-}
-
-impl Ranged for TickAxis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.span.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        // Only the chosen ticks; plotters asks separately for light grid lines, and gets none.
-        if hint.weight().allow_light_points() {
-            return Vec::new();
-        }
-        self.ticks.iter().map(|(at, _)| *at).collect()
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.span.range()
-    }
-}
-
-impl ValueFormatter<f64> for TickAxis {
-    fn format_ext(&self, value: &f64) -> String {
-        let tick = self.ticks.iter().find(|(at, _)| at == value);
-        tick.map(|(_, label)| label.clone()).unwrap_or_default()
-    }
-}
-
-fn title_style() -> TextStyle<'static> {
-    TextStyle::from((FontFamily::SansSerif, TITLE_SIZE))
-}
-
 fn label_style() -> TextStyle<'static> {
     TextStyle::from((FontFamily::SansSerif, LABEL_SIZE))
 }
 
 /// Legend and text alternative keep the full name; legend entries longer than this are cut.
 const MAX_LABEL_CHARS: usize = 16;
-
-fn short_label(name: &str) -> String {
-    if name.chars().count() <= MAX_LABEL_CHARS {
-        return name.to_owned();
-    }
-    let kept: String = name.chars().take(MAX_LABEL_CHARS - 1).collect();
-    format!("{kept}…")
-}
 
 fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
@@ -877,36 +773,6 @@ fn long_date(day: NaiveDate) -> String {
 
 fn long_time(seconds: i64) -> String {
     utc(seconds).format("%-d %b %Y %H:%M UTC").to_string()
-}
-
-/// Plotters writes the `<svg ...>` open tag first: the accessible name goes into that tag, and
-/// `<title>` and `<desc>` become its first children, where screen readers look for them.
-fn with_text_alternative(svg: &str, frame: &ChartFrame) -> String {
-    let title = xml_escape(&frame.title);
-    let label = xml_escape(&format!("{}: {}", frame.title, frame.headline));
-    let summary = xml_escape(&frame.summary);
-    let open_end = svg.find('>').map_or(0, |index| index + 1);
-    let (open_tag, body) = svg.split_at(open_end);
-    let open_tag = open_tag.trim_end_matches('>');
-    format!(
-        "{open_tag} role=\"img\" aria-label=\"{label}\">\n<title>{title}</title>\n\
-         <desc>{summary}</desc>{body}"
-    )
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '&' => escaped.push_str("&amp;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

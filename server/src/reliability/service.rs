@@ -18,7 +18,7 @@ use super::month::Month;
 use super::report::{self, ReportTenant};
 use super::sla::{Percent, Plan};
 use crate::auth::Scope;
-use crate::reliability_charts as charts;
+use crate::charts::reliability as charts;
 use crate::service::{ServiceError, Services};
 use crate::storage::{LedgerEntry, StoredReport};
 
