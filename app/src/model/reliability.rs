@@ -72,6 +72,8 @@ pub struct DayUptimeView {
     pub up_minutes: i64,
     pub down_minutes: i64,
     pub no_data_minutes: i64,
+    /// Minutes under maintenance or an excluding incident (they may also be up or down).
+    pub excluded_minutes: i64,
 }
 
 /// A multi-window burn-rate alert on an error budget.

@@ -339,6 +339,7 @@ fn DaysTable(days: Vec<DayUptimeView>) -> impl IntoView {
                     <td class="num">{day.up_minutes}</td>
                     <td class="num">{day.down_minutes}</td>
                     <td class="num">{day.no_data_minutes}</td>
+                    <td class="num">{day.excluded_minutes}</td>
                     <td class="num">{optional_percentage(uptime)}</td>
                 </tr>
             }
@@ -354,6 +355,7 @@ fn DaysTable(days: Vec<DayUptimeView>) -> impl IntoView {
                         <th class="num">"Up (min)"</th>
                         <th class="num">"Down (min)"</th>
                         <th class="num">"No data (min)"</th>
+                        <th class="num">"Excluded (min)"</th>
                         <th class="num">"Uptime"</th>
                     </tr>
                 </thead>

@@ -14,7 +14,7 @@ use app::model::{
 };
 
 use super::burn::{self, Severity};
-use super::month::Month;
+use super::month::{Interval, IntervalSet, Month};
 use super::report::{self, ReportTenant};
 use super::sla::{Percent, Plan};
 use crate::auth::Scope;
@@ -80,7 +80,8 @@ impl Services {
         let series = self.store.run_series(scope.tenant_id(), from, to, step).await?;
 
         let today = Utc::now().date_naive();
-        let days = self.store.uptime_days(today - TimeDelta::days(89), today).await?;
+        let mut days = self.store.uptime_days(today - TimeDelta::days(89), today).await?;
+        self.mark_excluded_minutes(scope, &mut days).await?;
         let bars: Vec<charts::DayUptime> = days
             .iter()
             .map(|day| charts::DayUptime {
@@ -88,7 +89,7 @@ impl Services {
                 up_minutes: day.up_minutes,
                 down_minutes: day.down_minutes,
                 no_data_minutes: day.no_data_minutes,
-                excluded_minutes: 0,
+                excluded_minutes: day.excluded_minutes,
             })
             .collect();
 
@@ -125,6 +126,34 @@ impl Services {
             .collect();
         let history = super::demo::plan(days, seed, Utc::now(), &run_types);
         Ok(self.store.load_history(&history).await?)
+    }
+
+    /// Fills each day's excluded minutes from the ledger entries that exclude minutes for
+    /// the viewer: a customer's own and everyone's; for staff, those for every tenant.
+    async fn mark_excluded_minutes(
+        &self,
+        scope: &Scope,
+        days: &mut [app::model::DayUptimeView],
+    ) -> Result<(), ServiceError> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(());
+        };
+        let from = first.day.and_time(chrono::NaiveTime::MIN).and_utc();
+        let to = last.day.and_time(chrono::NaiveTime::MIN).and_utc() + TimeDelta::days(1);
+        let entries = self.store.exclusions_for(scope.tenant_id(), from, to).await?;
+        let excluded: IntervalSet = entries
+            .iter()
+            .filter(|entry| entry.classification.excludes_minutes())
+            .filter(|entry| scope.tenant().is_some() || entry.tenants.is_empty())
+            .filter_map(|entry| Interval::new(entry.starts_at, entry.ends_at).ok())
+            .collect();
+        for day in days.iter_mut() {
+            let start = day.day.and_time(chrono::NaiveTime::MIN).and_utc();
+            if let Ok(whole_day) = Interval::new(start, start + TimeDelta::days(1)) {
+                day.excluded_minutes = excluded.clip(whole_day).minutes();
+            }
+        }
+        Ok(())
     }
 
     /// Multi-window burn-rate alerts for uptime and run success.

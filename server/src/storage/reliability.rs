@@ -113,6 +113,7 @@ impl Store {
                 up_minutes: i64::from(up),
                 down_minutes: i64::from(down),
                 no_data_minutes: (elapsed - i64::from(up) - i64::from(down)).max(0),
+                excluded_minutes: 0,
             })
             .collect())
     }
