@@ -467,3 +467,40 @@ async fn an_unreachable_control_plane_is_sampled_as_down() {
             .unwrap();
     assert!(error.unwrap().contains("request failed"));
 }
+
+#[tokio::test]
+async fn the_reliability_page_marks_excluded_minutes_per_day_and_renders_every_chart() {
+    let app = spawn_app_with(Workers::Elsewhere).await;
+    let yesterday = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(1);
+    let start = yesterday.and_hms_opt(23, 30, 0).unwrap().and_utc();
+    let entry = factory::storage::LedgerEntry {
+        kind: app::model::ExclusionKind::Maintenance,
+        classification: app::model::Classification::Planned,
+        title: "Failover drill".into(),
+        reason: "announced last week".into(),
+        starts_at: start,
+        ends_at: start + chrono::TimeDelta::minutes(90),
+        tenant_ids: Vec::new(),
+    };
+    app.store().insert_exclusion(&entry, "test").await.unwrap();
+
+    let page = app.services.reliability_page(&app.admin_scope().await, None).await.unwrap();
+    let excluded = |day: chrono::NaiveDate| {
+        page.days.iter().find(|d| d.day == day).map(|d| d.excluded_minutes)
+    };
+    // 23:30–24:00 yesterday and 00:00–01:00 today.
+    assert_eq!(excluded(yesterday), Some(30));
+    assert_eq!(excluded(yesterday + chrono::TimeDelta::days(1)), Some(60));
+    assert_eq!(page.days.len(), 90);
+    for svg in [
+        &page.uptime_bars_svg,
+        &page.durations_svg,
+        &page.success_svg,
+        &page.start_latency_svg,
+        &page.queue_depth_svg,
+        &page.burndown_svg,
+    ] {
+        assert!(svg.starts_with("<svg") && svg.contains("role=\"img\""), "{svg:.200}");
+    }
+    assert_eq!(page.alerts.len(), 6, "three rules for each of two objectives");
+}
