@@ -250,7 +250,7 @@ async fn load(store: &Store, scope: &Scope, scale: Scale) -> anyhow::Result<()> 
     })
     .await?;
 
-    say(format_args!("  {:<30} {:>10}      {:>7.1} s", "loaded in", "", secs(started.elapsed())));
+    say(format_args!("  {:<30} {:>15} {:>7.1} s", "loaded in", "", secs(started.elapsed())));
     Ok(())
 }
 
@@ -261,8 +261,8 @@ async fn step(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let rows = work.await.with_context(|| format!("load {what}"))?;
-    let rows = rows.map(|rows| rows.to_string()).unwrap_or_default();
-    say(format_args!("  {what:<30} {rows:>10} rows {:>7.1} s", secs(started.elapsed())));
+    let rows = rows.map(|rows| format!("{rows} rows")).unwrap_or_default();
+    say(format_args!("  {what:<30} {rows:>15} {:>7.1} s", secs(started.elapsed())));
     Ok(())
 }
 
@@ -372,23 +372,23 @@ async fn agreement(store: &Store, scope: &Scope) -> anyhow::Result<()> {
 
     let succeeded: i64 = rollups.iter().map(|row| row.succeeded).sum();
     let counted: i64 = rollups.iter().map(|row| row.succeeded + row.failed).sum();
-    say(format_args!("{WINDOW_DAYS}-day numbers: rollups | raw runs"));
+    let title = format!("{WINDOW_DAYS}-day numbers");
+    say(format_args!("{title:<32} {:>30}   {:>30}", "rollups", "raw runs"));
+    let rate = |part, whole| format!("{:.2}% of {whole} runs", percent(part, whole));
     say(format_args!(
-        "  {:<30} {:>6.2}% of {counted} | {:>6.2}% of {}",
+        "  {:<30} {:>30}   {:>30}",
         "success",
-        percent(succeeded, counted),
-        percent(totals.succeeded, totals.counted),
-        totals.counted
+        rate(succeeded, counted),
+        rate(totals.succeeded, totals.counted)
     ));
     for raw in &durations {
         let rolled = rollups.iter().find(|row| row.run_type == raw.run_type);
+        let pair = |p50, p95| format!("P50 {} P95 {}", ms(p50), ms(p95));
         say(format_args!(
-            "  {:<30} P50 {} P95 {} | P50 {} P95 {}",
+            "  {:<30} {:>30}   {:>30}",
             raw.run_type,
-            ms(rolled.and_then(|row| row.p50_ms)),
-            ms(rolled.and_then(|row| row.p95_ms)),
-            ms(raw.p50_ms),
-            ms(raw.p95_ms)
+            pair(rolled.and_then(|row| row.p50_ms), rolled.and_then(|row| row.p95_ms)),
+            pair(raw.p50_ms, raw.p95_ms)
         ));
     }
     Ok(())

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use uuid::Uuid;
 
-use app::model::{LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeView};
+use app::model::{
+    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeDurations, RunTypeView,
+};
 
 use crate::auth::Scope;
 use crate::config::Settings;
@@ -167,16 +169,26 @@ impl Services {
 
     pub async fn overview(&self, scope: &Scope) -> Result<Overview, ServiceError> {
         let now = chrono::Utc::now();
-        let totals = self.store.run_totals(scope, OVERVIEW_DAYS).await?;
-        let durations = self.store.run_durations(scope, OVERVIEW_DAYS).await?;
+        let from = now - TimeDelta::days(OVERVIEW_DAYS.into());
+        let counts = self.store.run_type_counts(scope.tenant_id(), from, now).await?;
+        let succeeded: i64 = counts.iter().map(|row| row.succeeded).sum();
+        let counted: i64 = counts.iter().map(|row| row.succeeded + row.failed).sum();
+        let durations: Vec<RunTypeDurations> = counts
+            .into_iter()
+            .filter(|row| row.succeeded > 0)
+            .map(|row| RunTypeDurations {
+                run_type: row.run_type,
+                runs: row.succeeded,
+                p50_ms: row.p50_ms,
+                p95_ms: row.p95_ms,
+            })
+            .collect();
         let durations_svg = crate::charts::durations_chart(&durations);
-        let success_rate =
-            (totals.counted > 0).then(|| totals.succeeded as f64 / totals.counted as f64);
         Ok(Overview {
             window_days: OVERVIEW_DAYS,
-            success_rate,
-            counted_runs: totals.counted,
-            succeeded_runs: totals.succeeded,
+            success_rate: (counted > 0).then(|| succeeded as f64 / counted as f64),
+            counted_runs: counted,
+            succeeded_runs: succeeded,
             durations,
             durations_svg,
             pools: self.store.pool_views().await?,

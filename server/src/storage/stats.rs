@@ -1,5 +1,7 @@
-//! The overview's numbers over a window: run success rate (rejected and cancelled runs
-//! excluded) and P50/P95 duration per run type, computed in SQL.
+//! Run success rate (rejected and cancelled runs excluded) and exact P50/P95 durations per
+//! run type over the last days, scanned from the raw `runs` table. Pages read the rollups
+//! instead; these scans are the baseline the reliability benchmark compares them with, and
+//! the tests' cross-check that the rollups agree with the rows they summarise.
 
 use app::model::RunTypeDurations;
 

@@ -393,6 +393,36 @@ async fn the_demo_history_gives_last_month_an_outage_exclusions_and_a_credit() {
     assert_eq!(report["exclusions"].as_array().unwrap().len(), 2);
     assert!(report["credit"]["amount_cents"].as_i64().unwrap() > 0);
     assert!(report["runs_counted"].as_i64().unwrap() > 0);
+
+    // The rollups agree with the rows they summarise: counts exactly, percentiles within
+    // the histogram's 5%.
+    let (tenant, _) = app.store().tenant_by_slug("demo-history").await.unwrap().unwrap();
+    let rollup = app
+        .store()
+        .run_type_counts(Some(tenant), now - chrono::TimeDelta::days(400), now)
+        .await
+        .unwrap();
+    for row in &rollup {
+        let raw: (i64, i64, i64, f64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE status = 'succeeded'), \
+               count(*) FILTER (WHERE status = 'failed'), \
+               count(*) FILTER (WHERE status = 'succeeded' AND \
+                 finished_at - created_at <= make_interval(secs => expected_duration_ms / 1000.0)), \
+               percentile_disc(0.95) WITHIN GROUP (ORDER BY \
+                 extract(epoch FROM finished_at - created_at) * 1000) \
+                 FILTER (WHERE status = 'succeeded')::float8 \
+             FROM runs WHERE tenant_id = $1 AND run_type = $2",
+        )
+        .bind(tenant)
+        .bind(&row.run_type)
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+        assert_eq!((row.succeeded, row.failed, row.within_expected), (raw.0, raw.1, raw.2));
+        let p95 = row.p95_ms.unwrap();
+        assert!((p95 - raw.3).abs() / raw.3 < 0.05, "{}: {p95} vs {}", row.run_type, raw.3);
+    }
+    assert_eq!(rollup.len(), 4, "every run type has history");
 }
 
 /// Starts the reliability loops of another "process" (its own services) probing `url`.
