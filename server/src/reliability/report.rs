@@ -2,7 +2,7 @@
 //! exclusion ledger and the run rollups, run the pure maths of `sla`, and shape the result
 //! as the page and the API show it. Revisions and their review live in `service`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use uuid::Uuid;
 
 use app::model::{
@@ -193,19 +193,8 @@ async fn service_period(
         return Ok(None);
     };
     let start = month.start().max(since);
-    let end = month.end().min(now.duration_trunc_minute());
-    Ok(Interval::new(start, end).ok())
-}
-
-trait TruncateMinute {
-    fn duration_trunc_minute(self) -> Self;
-}
-
-impl TruncateMinute for DateTime<Utc> {
-    fn duration_trunc_minute(self) -> Self {
-        use chrono::DurationRound as _;
-        self.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap_or(self)
-    }
+    let this_minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    Ok(Interval::new(start, month.end().min(this_minute)).ok())
 }
 
 fn intervals(spans: &[Span]) -> Vec<Interval> {

@@ -16,7 +16,7 @@ use app::model::{
 use super::burn::{self, Severity};
 use super::month::{Interval, IntervalSet, Month};
 use super::report::{self, ReportTenant};
-use super::sla::{Percent, Plan};
+use super::sla::Plan;
 use crate::auth::Scope;
 use crate::charts::reliability as charts;
 use crate::service::{ServiceError, Services};
@@ -748,9 +748,4 @@ fn quantile_points(
         .into_iter()
         .map(|(at, histogram)| (at, super::histogram::quantile(&histogram, q)))
         .collect()
-}
-
-/// Percent of a ratio for display.
-pub fn percent_value(percent: Percent) -> f64 {
-    f64::from(percent.thousandths()) / 1000.0
 }
