@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::{
-    ExclusionInput, ExclusionsPage, Overview, PoolsPage, ReliabilityPage, RunDetail, RunFilter,
-    RunPage, RunTypeView, SlaReport, SlaReportList, Viewer,
+    ExclusionInput, ExclusionsPage, Overview, PoolView, PoolsPage, ReliabilityPage, RunDetail,
+    RunFilter, RunPage, RunTypeView, SlaReport, SlaReportList, Viewer,
 };
 
 /// Backend calls fail with the same error the server functions send to the browser.
@@ -32,12 +32,13 @@ pub trait Backend: Send + Sync {
     async fn cancel_run(&self, id: Uuid) -> BackendResult<RunDetail>;
     async fn overview(&self) -> BackendResult<Overview>;
     async fn pools(&self) -> BackendResult<PoolsPage>;
-    async fn set_pool_size(
+    /// Changes a pool from the pools page's form: field name to text, empty meaning
+    /// unchanged (see `PoolUpdate::from_form`).
+    async fn update_pool(
         &self,
         pool: String,
-        size: u32,
-        note: String,
-    ) -> BackendResult<PoolsPage>;
+        form: std::collections::BTreeMap<String, String>,
+    ) -> BackendResult<PoolView>;
     /// Reliability numbers and charts over `[from, to)`; the last 30 days when absent.
     async fn reliability(
         &self,

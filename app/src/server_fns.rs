@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::{
-    ExclusionInput, ExclusionsPage, LogLine, Overview, PoolsPage, ReliabilityPage,
+    ExclusionInput, ExclusionsPage, LogLine, Overview, PoolView, PoolsPage, ReliabilityPage,
     ReliabilityWindow, RunDetail, RunFilter, RunPage, RunTypeView, SlaReport, SlaReportList,
     Viewer,
 };
@@ -76,10 +76,34 @@ pub async fn pools() -> Result<PoolsPage, AppError> {
     backend()?.pools().await
 }
 
-/// Changes how many jobs a pool runs at once (admins only). Form-encoded for `ActionForm`.
-#[server(prefix = "/_fn", endpoint = "set_pool_size")]
-pub async fn set_pool_size(pool: String, size: u32, note: String) -> Result<PoolsPage, AppError> {
-    backend()?.set_pool_size(pool, size, note).await
+/// Changes a pool's settings or pauses and resumes it (admins only). Form-encoded for
+/// `ActionForm`: every field is text, and an absent or empty one stays as it is.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/_fn", endpoint = "update_pool")]
+pub async fn update_pool(
+    pool: String,
+    min_size: Option<String>,
+    max_size: Option<String>,
+    autoscale: Option<String>,
+    target_start_ms: Option<String>,
+    cooldown_secs: Option<String>,
+    paused: Option<String>,
+    note: Option<String>,
+) -> Result<PoolView, AppError> {
+    let fields = [
+        ("min_size", min_size),
+        ("max_size", max_size),
+        ("autoscale", autoscale),
+        ("target_start_ms", target_start_ms),
+        ("cooldown_secs", cooldown_secs),
+        ("paused", paused),
+        ("note", note),
+    ];
+    let form = fields
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name.to_owned(), value)))
+        .collect();
+    backend()?.update_pool(pool, form).await
 }
 
 /// Reliability numbers and charts; the last 30 days unless a window is given.

@@ -24,7 +24,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web app and API and run workers and periodic tasks (the default)
-    Serve,
+    Serve {
+        /// Pools this process works for, comma-separated; `none` for a web-only instance
+        #[arg(
+            long,
+            env = "FACTORY_POOLS",
+            value_delimiter = ',',
+            default_value = "generate,verify,package"
+        )]
+        pools: Vec<String>,
+    },
     /// Run workers only, for more worker hosts
     Worker {
         /// Pools this process works for, comma-separated
@@ -93,13 +102,26 @@ pub struct Settings {
     #[arg(long, env = "FACTORY_HEARTBEAT_SECS", default_value_t = 2, global = true)]
     pub heartbeat_secs: u64,
 
-    /// Seconds without a heartbeat after which a worker's jobs are taken over
+    /// Seconds without a heartbeat after which a worker's jobs are taken over (at least two
+    /// heartbeats)
     #[arg(long, env = "FACTORY_ORPHAN_AFTER_SECS", default_value_t = 30, global = true)]
     pub orphan_after_secs: u64,
+
+    /// Seconds running jobs get to finish after SIGTERM before they are handed back
+    #[arg(long, env = "FACTORY_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    pub shutdown_grace_secs: u64,
+
+    /// Extra milliseconds every step takes, for fault drills and demos (0 in production)
+    #[arg(long, env = "FACTORY_STEP_DELAY_MS", default_value_t = 0, global = true)]
+    pub step_delay_ms: u64,
 
     /// Days finished queue rows are kept before pruning
     #[arg(long, env = "FACTORY_QUEUE_RETENTION_DAYS", default_value_t = 7, global = true)]
     pub queue_retention_days: u32,
+
+    /// Days job log lines and attempt records are kept before pruning
+    #[arg(long, env = "FACTORY_LOG_RETENTION_DAYS", default_value_t = 90, global = true)]
+    pub log_retention_days: u32,
 
     /// Hours a login session lasts
     #[arg(long, env = "FACTORY_SESSION_HOURS", default_value_t = 12, global = true)]
@@ -147,9 +169,18 @@ impl Settings {
         Duration::from_secs(self.heartbeat_secs.max(1))
     }
 
-    /// Missed heartbeats before orphaned work is re-enqueued, never fewer than two.
-    pub fn missed_heartbeats(&self) -> usize {
-        (self.orphan_after_secs / self.heartbeat_secs.max(1)).max(2) as usize
+    /// Silence after which a process's work is taken over: the setting, but never less than
+    /// two heartbeats (one late heartbeat must not cost a job).
+    pub fn orphan_after(&self) -> Duration {
+        Duration::from_secs(self.orphan_after_secs).max(self.heartbeat() * 2)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn step_delay(&self) -> Duration {
+        Duration::from_millis(self.step_delay_ms)
     }
 
     pub fn session_lifetime(&self) -> chrono::Duration {
@@ -168,13 +199,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn orphan_timing_is_derived_from_heartbeat_and_never_below_two_beats() {
+    fn orphan_timeout_is_the_setting_but_never_below_two_heartbeats() {
         let mut settings = Settings::for_database("postgres://localhost/x");
         settings.heartbeat_secs = 5;
         settings.orphan_after_secs = 30;
-        assert_eq!(settings.missed_heartbeats(), 6);
+        assert_eq!(settings.orphan_after(), Duration::from_secs(30));
         settings.orphan_after_secs = 1;
-        assert_eq!(settings.missed_heartbeats(), 2);
+        assert_eq!(settings.orphan_after(), Duration::from_secs(10));
     }
 
     #[test]
@@ -182,6 +213,11 @@ mod tests {
         let cli = Cli::parse_from(["factory", "worker", "--pools", "generate,verify"]);
         match cli.command {
             Some(Command::Worker { pools }) => assert_eq!(pools, vec!["generate", "verify"]),
+            other => panic!("unexpected {other:?}"),
+        }
+        let cli = Cli::parse_from(["factory", "serve", "--pools", "none"]);
+        match cli.command {
+            Some(Command::Serve { pools }) => assert_eq!(pools, vec!["none"]),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -23,16 +23,29 @@ pub struct RunEvent {
 #[derive(Clone, Debug)]
 pub struct Events {
     sender: broadcast::Sender<RunEvent>,
+    /// Cancelled when the web server shuts down, so open event streams end and a graceful
+    /// shutdown does not wait on browsers (they reconnect to another instance).
+    closed: CancellationToken,
 }
 
 impl Events {
     pub fn new() -> Events {
         let (sender, _) = broadcast::channel(1024);
-        Events { sender }
+        Events { sender, closed: CancellationToken::new() }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
         self.sender.subscribe()
+    }
+
+    /// Ends every open event stream.
+    pub fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Resolves once `close` has been called.
+    pub fn closed(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.closed.clone().cancelled_owned()
     }
 
     /// Listens until `shutdown`, reconnecting after database outages.

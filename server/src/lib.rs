@@ -12,6 +12,8 @@ pub mod embedded_pg;
 pub mod events;
 pub mod executor;
 pub mod lifecycle;
+pub mod periodic;
+pub mod pools;
 pub mod queue;
 pub mod reliability;
 pub mod runtypes;

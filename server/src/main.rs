@@ -14,8 +14,13 @@ async fn main() -> anyhow::Result<()> {
     init_logging(cli.settings.log_json);
     let settings = cli.settings;
 
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => startup::serve(settings).await,
+    // `factory` alone serves every pool, or those FACTORY_POOLS names, as `serve` would.
+    let default_pools = match std::env::var("FACTORY_POOLS") {
+        Ok(pools) => pools.split(',').map(str::to_owned).collect(),
+        Err(_) => factory::queue::POOLS.iter().map(|pool| pool.to_string()).collect(),
+    };
+    match cli.command.unwrap_or(Command::Serve { pools: default_pools }) {
+        Command::Serve { pools } => startup::serve(settings, pools).await,
         Command::Worker { pools } => startup::worker(settings, pools).await,
         Command::Migrate => {
             let database = Database::open(&settings).await?;

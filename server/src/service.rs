@@ -1,6 +1,6 @@
 //! What Factory does for a caller, shared by the JSON API and the web pages: submit, list,
-//! show and cancel runs, the overview numbers and pool sizes. Each call takes the caller's
-//! `Scope`; HTTP lives in `api` and `web`, SQL in `storage`.
+//! show and cancel runs and the overview numbers (the pools are in `pools::service`). Each
+//! call takes the caller's `Scope`; HTTP lives in `api` and `web`, SQL in `storage`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,9 +8,7 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use uuid::Uuid;
 
-use app::model::{
-    LogLine, Overview, PoolsPage, RunDetail, RunFilter, RunPage, RunTypeDurations, RunTypeView,
-};
+use app::model::{LogLine, Overview, RunDetail, RunFilter, RunPage, RunTypeDurations, RunTypeView};
 
 use crate::auth::Scope;
 use crate::config::Settings;
@@ -60,6 +58,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub events: Events,
     pub executor: Arc<Executor>,
+    /// This process as a member of the worker pools.
+    pub process: Arc<crate::queue::WorkerProcess>,
     pub api_timings: Arc<crate::reliability::api_timing::ApiTimings>,
 }
 
@@ -191,7 +191,12 @@ impl Services {
             succeeded_runs: succeeded,
             durations,
             durations_svg,
-            pools: self.store.pool_views().await?,
+            pools: self
+                .pool_views()
+                .await?
+                .into_iter()
+                .map(|pool| for_viewer(scope, pool))
+                .collect(),
             uptime: self
                 .store
                 .uptime_window(now - TimeDelta::days(OVERVIEW_DAYS.into()), now)
@@ -200,52 +205,17 @@ impl Services {
             upcoming_maintenance: self.store.upcoming_maintenance(scope.tenant_id()).await?,
         })
     }
+}
 
-    /// Pool sizes and their change record (admins only: notes name the staff who wrote them).
-    pub async fn pools(&self, scope: &Scope) -> Result<PoolsPage, ServiceError> {
-        if !scope.is_admin() {
-            return Err(ServiceError::Forbidden("only admins manage pools".into()));
-        }
-        Ok(PoolsPage {
-            pools: self.store.pool_views().await?,
-            changes: self.store.pool_changes(50).await?,
-            max_size: self.settings.max_pool_size,
-        })
+/// A pool as the overview shows it: customers see the numbers, not which hosts run the
+/// workers or what staff wrote in their notes.
+fn for_viewer(scope: &Scope, mut pool: app::model::PoolView) -> app::model::PoolView {
+    if scope.tenant().is_some() {
+        pool.workers.clear();
+        pool.settings.note.clear();
+        pool.settings.updated_by.clear();
     }
-
-    /// Changes a pool's size (admins only); running workers follow within seconds.
-    pub async fn set_pool_size(
-        &self,
-        scope: &Scope,
-        pool: &str,
-        size: i64,
-        note: &str,
-    ) -> Result<PoolsPage, ServiceError> {
-        if !scope.is_admin() {
-            return Err(ServiceError::Forbidden("only admins change pool sizes".into()));
-        }
-        let max = i64::from(self.settings.max_pool_size);
-        if !(0..=max).contains(&size) {
-            return Err(ServiceError::Invalid(BTreeMap::from([(
-                "size".to_owned(),
-                format!("must be between 0 and {max}"),
-            )])));
-        }
-        if note.len() > 500 {
-            return Err(ServiceError::Invalid(BTreeMap::from([(
-                "note".to_owned(),
-                "must be at most 500 characters".to_owned(),
-            )])));
-        }
-        if note.contains('\0') {
-            return Err(ServiceError::Invalid(BTreeMap::from([(
-                "note".to_owned(),
-                "must not contain NUL characters".to_owned(),
-            )])));
-        }
-        self.store.set_pool_size(pool, size as u32, scope.actor(), note.trim()).await?;
-        self.pools(scope).await
-    }
+    pool
 }
 
 /// The parameter (or `params` itself) holding a NUL character, in a key or a string value.

@@ -3,7 +3,6 @@
 //! periodic tasks until a shutdown signal.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
@@ -21,14 +20,10 @@ use crate::config::Settings;
 use crate::embedded_pg::EmbeddedPostgres;
 use crate::events::Events;
 use crate::executor::Executor;
+use crate::queue::{PoolWorkers, WorkerProcess, WorkerTiming};
 use crate::runtypes::Catalogue;
 use crate::service::Services;
 use crate::storage::Store;
-
-/// How often finished queue rows are pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
-/// Advisory lock key under which one process at a time prunes.
-const PRUNE_LEASE: i64 = 0x0fac_7041;
 
 /// A connected database, with the cluster Factory started for it, if any.
 pub struct Database {
@@ -73,13 +68,16 @@ pub fn build_services(store: Store, settings: &Settings) -> anyhow::Result<Arc<S
     let catalogue = Arc::new(
         Catalogue::load(&dir).with_context(|| format!("load run types from {}", dir.display()))?,
     );
-    let executor = Arc::new(Executor::new(store.clone(), catalogue.clone()));
+    let process = Arc::new(WorkerProcess::new());
+    let executor =
+        Arc::new(Executor::new(store.clone(), catalogue.clone(), process.clone(), settings));
     Ok(Arc::new(Services {
         store,
         catalogue,
         settings: Arc::new(settings.clone()),
         events: Events::new(),
         executor,
+        process,
         api_timings: Arc::default(),
     }))
 }
@@ -127,69 +125,63 @@ pub fn app(services: Arc<Services>, leptos_options: LeptosOptions) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Background work a serving process runs beside the web server: the event relay, queue
-/// pruning, API timing flushes and the reliability loops (the prober among them).
+/// Background work a serving process runs beside the web server: the event relay, API
+/// timing flushes, the reliability loops (the prober among them) and the maintenance every
+/// process shares (orphan recovery, autoscaling, pruning).
 pub fn spawn_background(
     services: &Arc<Services>,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinSet<()>> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(services.events.clone().relay(services.store.clone(), shutdown.clone()));
-    tasks.spawn(prune_loop(services.clone(), shutdown.clone()));
     tasks.spawn(crate::reliability::api_timing::flush_loop(services.clone(), shutdown.clone()));
     crate::reliability::periodic::spawn(services, shutdown, &mut tasks)?;
+    crate::periodic::spawn_maintenance(services, shutdown, &mut tasks);
     Ok(tasks)
 }
 
-async fn prune_loop(services: Arc<Services>, shutdown: CancellationToken) {
-    loop {
-        match prune_once(&services).await {
-            Ok(0) => {}
-            Ok(pruned) => info!(pruned, "pruned finished queue rows"),
-            Err(error) => warn!(%error, "pruning finished queue rows failed"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(PRUNE_EVERY) => {}
-            _ = shutdown.cancelled() => return,
-        }
+/// The workers of this process for `pools`, running the executor.
+pub fn pool_workers(services: &Services, pools: Vec<String>) -> PoolWorkers {
+    PoolWorkers {
+        store: services.store.clone(),
+        runner: services.executor.clone(),
+        process: services.process.clone(),
+        pools,
+        timing: WorkerTiming::from_settings(&services.settings),
     }
 }
 
-/// Prunes in batches while holding a database lease, so only one process prunes at a time.
-async fn prune_once(services: &Services) -> anyhow::Result<u64> {
-    let mut lease = services.store.pool().acquire().await?;
-    let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(PRUNE_LEASE)
-        .fetch_one(&mut *lease)
-        .await?;
-    if !held {
-        return Ok(0);
+/// The pools a `--pools` list names: `none` (or nothing) for none, each checked.
+pub fn parse_pools(names: &[String]) -> anyhow::Result<Vec<String>> {
+    let names: Vec<&str> =
+        names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()).collect();
+    if names == ["none"] {
+        return Ok(Vec::new());
     }
-    let mut total = 0;
-    let result = loop {
-        match services.store.prune_queue(services.settings.queue_retention_days, 500).await {
-            Ok(0) => break Ok(total),
-            Ok(pruned) => total += pruned,
-            Err(error) => break Err(error.into()),
+    let mut pools = Vec::new();
+    for name in names {
+        anyhow::ensure!(
+            crate::queue::POOLS.contains(&name),
+            "unknown pool {name:?}; expected some of {:?}, or none",
+            crate::queue::POOLS
+        );
+        if !pools.iter().any(|pool| pool == name) {
+            pools.push(name.to_owned());
         }
-    };
-    sqlx::query("SELECT pg_advisory_unlock($1)").bind(PRUNE_LEASE).execute(&mut *lease).await?;
-    result
+    }
+    Ok(pools)
 }
 
-/// Runs `factory serve`: web, workers for every pool and periodic tasks in one process.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+/// Runs `factory serve`: web, workers for `pools` (all by default) and periodic tasks in one
+/// process.
+pub async fn serve(settings: Settings, pools: Vec<String>) -> anyhow::Result<()> {
+    let pools = parse_pools(&pools)?;
     let database = Database::open(&settings).await?;
     let services = build_services(database.store.clone(), &settings)?;
     let shutdown = CancellationToken::new();
     let mut background = spawn_background(&services, &shutdown)?;
-
-    let pools: Vec<String> = crate::queue::POOLS.iter().map(|pool| pool.to_string()).collect();
-    let workers = tokio::spawn({
-        let (store, executor, settings, shutdown) =
-            (services.store.clone(), services.executor.clone(), settings.clone(), shutdown.clone());
-        async move { crate::queue::run_workers(store, executor, &settings, &pools, shutdown).await }
-    });
+    let workers =
+        tokio::spawn(crate::queue::run_workers(pool_workers(&services, pools), shutdown.clone()));
 
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
@@ -197,8 +189,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     info!(addr = %settings.addr, "factory is serving; open http://{}/", settings.addr);
     let router = app(services.clone(), leptos_options()?);
     let web_shutdown = shutdown.clone();
+    let events = services.events.clone();
     let web = axum::serve(listener, router).with_graceful_shutdown(async move {
         web_shutdown.cancelled().await;
+        events.close();
     });
 
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -206,7 +200,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     info!("web server stopped");
     shutdown.cancel();
     match workers.await {
-        Ok(Ok(())) => info!("workers stopped"),
+        Ok(Ok(())) => {}
         Ok(Err(error)) => warn!(%error, "workers stopped with an error"),
         Err(error) => warn!(%error, "workers task failed"),
     }
@@ -215,28 +209,19 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     web_result.context("web server failed")
 }
 
-/// Runs `factory worker --pools ...`: workers only, for extra worker hosts.
+/// Runs `factory worker --pools ...`: workers and the shared maintenance, for extra hosts.
 pub async fn worker(settings: Settings, pools: Vec<String>) -> anyhow::Result<()> {
-    for pool in &pools {
-        anyhow::ensure!(
-            crate::queue::POOLS.contains(&pool.as_str()),
-            "unknown pool {pool}; expected some of {:?}",
-            crate::queue::POOLS
-        );
-    }
+    let pools = parse_pools(&pools)?;
+    anyhow::ensure!(!pools.is_empty(), "a worker needs at least one pool");
     let database = Database::open(&settings).await?;
     let services = build_services(database.store.clone(), &settings)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let mut maintenance = tokio::task::JoinSet::new();
+    crate::periodic::spawn_maintenance(&services, &shutdown, &mut maintenance);
     info!(pools = ?pools, "factory worker started");
-    let result = crate::queue::run_workers(
-        services.store.clone(),
-        services.executor.clone(),
-        &settings,
-        &pools,
-        shutdown,
-    )
-    .await;
+    let result = crate::queue::run_workers(pool_workers(&services, pools), shutdown).await;
+    while maintenance.join_next().await.is_some() {}
     info!("factory worker stopped");
     database.close().await;
     result

@@ -24,9 +24,9 @@ use uuid::Uuid;
 use app::backend::{Backend, BackendResult, RequestBackend};
 use app::error::AppError;
 use app::model::{
-    ExclusionInput, ExclusionsPage, LogLine, Overview, PoolsPage, ReliabilityPage,
-    ReliabilityWindow, ReportAction, RunDetail, RunFilter, RunPage, RunTypeView, SlaReport,
-    SlaReportList, Viewer,
+    ExclusionInput, ExclusionsPage, LogLine, Overview, PoolUpdate, PoolView, PoolsPage,
+    ReliabilityPage, ReliabilityWindow, ReportAction, RunDetail, RunFilter, RunPage, RunTypeView,
+    SlaReport, SlaReportList, Viewer,
 };
 
 use crate::auth::{self, Principal, SESSION_COOKIE};
@@ -224,6 +224,7 @@ async fn events(
             Ok(Event::default().data(data.to_string()))
         })
     });
+    let stream = futures::StreamExt::take_until(stream, services.events.closed());
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
@@ -325,14 +326,18 @@ impl Backend for SessionBackend {
         self.services.pools(&self.principal.scope).await.map_err(backend_error)
     }
 
-    async fn set_pool_size(
+    async fn update_pool(
         &self,
         pool: String,
-        size: u32,
-        note: String,
-    ) -> BackendResult<PoolsPage> {
+        form: std::collections::BTreeMap<String, String>,
+    ) -> BackendResult<PoolView> {
+        if !self.principal.scope.is_admin() {
+            return Err(backend_error(ServiceError::Forbidden("only admins change pools".into())));
+        }
+        let update = PoolUpdate::from_form(&form)
+            .map_err(|fields| backend_error(ServiceError::Invalid(fields)))?;
         self.services
-            .set_pool_size(&self.principal.scope, &pool, i64::from(size), &note)
+            .update_pool(&self.principal.scope, &pool, &update)
             .await
             .map_err(backend_error)
     }

@@ -298,35 +298,8 @@ pub struct RunTypeDurations {
     pub p95_ms: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PoolView {
-    pub name: String,
-    /// Jobs this pool runs at once in each process.
-    pub size: u32,
-    pub queue_depth: i64,
-    pub running: i64,
-    pub updated_at: Option<DateTime<Utc>>,
-    pub updated_by: Option<String>,
-}
-
-/// A recorded change to a pool's size.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PoolChange {
-    pub pool: String,
-    pub old_size: i32,
-    pub new_size: i32,
-    pub changed_by: String,
-    pub changed_at: DateTime<Utc>,
-    pub note: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PoolsPage {
-    pub pools: Vec<PoolView>,
-    pub changes: Vec<PoolChange>,
-    pub max_size: u32,
-}
-
+mod pools;
 mod reliability;
 
+pub use pools::*;
 pub use reliability::*;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ErrorMessage, Loading};
-use crate::format::{optional_timestamp, percent, seconds};
+use crate::format::{percent, seconds};
 use crate::model::{Overview, PoolView, RunTypeDurations};
 use crate::pages::reliability::{BurnAlerts, UpcomingMaintenance, UptimeSummary};
 use crate::server_fns::overview;
@@ -135,7 +135,7 @@ fn PoolsTable(pools: Vec<PoolView>) -> impl IntoView {
                     <td class="num">{pool.size}</td>
                     <td class="num">{pool.queue_depth}</td>
                     <td class="num">{pool.running}</td>
-                    <td>{optional_timestamp(pool.updated_at.as_ref())}</td>
+                    <td data-test="overview-pool-health">{pool.health.label()}</td>
                 </tr>
             }
         })
@@ -149,7 +149,7 @@ fn PoolsTable(pools: Vec<PoolView>) -> impl IntoView {
                     <th class="num">"Size"</th>
                     <th class="num">"Queued"</th>
                     <th class="num">"Running"</th>
-                    <th>"Size changed"</th>
+                    <th>"Health"</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>

@@ -7,9 +7,9 @@ use leptos_meta::Title;
 
 use crate::components::{use_viewer, ErrorMessage, FieldError, Loading};
 use crate::error::AppError;
-use crate::format::{optional_timestamp, timestamp};
+use crate::format::timestamp;
 use crate::model::{PoolChange, PoolView, PoolsPage as PoolsData, Role};
-use crate::server_fns::{pools, SetPoolSize};
+use crate::server_fns::{pools, UpdatePool};
 
 #[component]
 pub fn PoolsPage() -> impl IntoView {
@@ -44,13 +44,13 @@ fn AdminsOnly() -> impl IntoView {
 /// Which row sent the last save; the action forgets its input once the save resolves.
 #[derive(Clone, Copy)]
 struct SaveState {
-    action: ServerAction<SetPoolSize>,
+    action: ServerAction<UpdatePool>,
     last_pool: RwSignal<Option<String>>,
 }
 
 impl SaveState {
     fn new() -> Self {
-        let action = ServerAction::<SetPoolSize>::new();
+        let action = ServerAction::<UpdatePool>::new();
         let last_pool = RwSignal::new(None);
         Effect::new(move |_| {
             if let Some(pool) = action.input().with(|input| input.as_ref().map(|i| i.pool.clone()))
@@ -99,7 +99,8 @@ fn PoolsView(data: PoolsData, save: SaveState) -> impl IntoView {
             <thead>
                 <tr>
                     <th>"Pool"</th>
-                    <th>{format!("Size (0–{max_size}) and note")}</th>
+                    <th>{format!("Min and max size (0–{max_size}), note")}</th>
+                    <th class="num">"Size"</th>
                     <th class="num">"Queued"</th>
                     <th class="num">"Running"</th>
                     <th>"Last changed"</th>
@@ -138,11 +139,10 @@ fn PoolRow(pool: PoolView, max_size: u32, save: SaveState) -> impl IntoView {
             _ => None,
         }
     };
-    let changed = match (&pool.updated_by, &pool.updated_at) {
-        (Some(by), at) => format!("{} by {by}", optional_timestamp(at.as_ref())),
-        (None, at) => optional_timestamp(at.as_ref()),
-    };
-    let field_error_size = field_error.clone();
+    let changed =
+        format!("{} by {}", timestamp(&pool.settings.updated_at), pool.settings.updated_by);
+    let field_error_min = field_error.clone();
+    let field_error_max = field_error.clone();
     let (key, label, hidden) = (pool.name.clone(), pool.name.clone(), pool.name.clone());
 
     view! {
@@ -153,14 +153,23 @@ fn PoolRow(pool: PoolView, max_size: u32, save: SaveState) -> impl IntoView {
                     <input type="hidden" name="pool" value=hidden />
                     <input
                         type="number"
-                        name="size"
+                        name="min_size"
                         min="0"
                         max=max_size
                         step="1"
-                        required
-                        value=pool.size
-                        aria-label="Size"
-                        data-test="pool-size-input"
+                        value=pool.settings.min_size
+                        aria-label="Minimum size"
+                        data-test="pool-min-input"
+                    />
+                    <input
+                        type="number"
+                        name="max_size"
+                        min="0"
+                        max=max_size
+                        step="1"
+                        value=pool.settings.max_size
+                        aria-label="Maximum size"
+                        data-test="pool-max-input"
                     />
                     <input
                         type="text"
@@ -178,10 +187,12 @@ fn PoolRow(pool: PoolView, max_size: u32, save: SaveState) -> impl IntoView {
                         "Save"
                     </button>
                 </ActionForm>
-                {move || field_error_size("size")}
+                {move || field_error_min("min_size")}
+                {move || field_error_max("max_size")}
                 {move || field_error("note")}
                 {status}
             </td>
+            <td class="num">{pool.size}</td>
             <td class="num">{pool.queue_depth}</td>
             <td class="num">{pool.running}</td>
             <td>{changed}</td>
@@ -203,7 +214,7 @@ fn ChangesTable(changes: Vec<PoolChange>) -> impl IntoView {
                     <td>{timestamp(&change.changed_at)}</td>
                     <td>{change.changed_by}</td>
                     <td>{change.pool}</td>
-                    <td class="num">{format!("{} → {}", change.old_size, change.new_size)}</td>
+                    <td>{change.changes.join(", ")}</td>
                     <td>{change.note}</td>
                 </tr>
             }
@@ -216,7 +227,7 @@ fn ChangesTable(changes: Vec<PoolChange>) -> impl IntoView {
                     <th>"When"</th>
                     <th>"Who"</th>
                     <th>"Pool"</th>
-                    <th class="num">"Before → after"</th>
+                    <th>"Changes"</th>
                     <th>"Note"</th>
                 </tr>
             </thead>

@@ -25,6 +25,7 @@ use crate::auth::{self, Scope};
 use crate::service::{ServiceError, Services};
 use crate::storage::StoreError;
 
+mod pools;
 mod reliability;
 
 /// The API routes, to be nested under `/api/v1`.
@@ -36,6 +37,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/runs/{id}/artifact", get(artifact))
         .route("/run-types", get(run_types))
         .merge(reliability::router())
+        .merge(pools::router())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -109,9 +111,7 @@ impl From<ServiceError> for ApiError {
 
 fn store_failure(error: &StoreError) -> ApiError {
     error!(error = %error, source = ?std::error::Error::source(error), "api request failed in storage");
-    let unavailable =
-        matches!(error, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)));
-    if unavailable {
+    if error.is_unavailable() {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

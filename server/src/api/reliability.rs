@@ -232,7 +232,7 @@ fn parse_exclusion_id(id: &str) -> Result<Uuid, ApiError> {
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such ledger entry"))
 }
 
-fn json_error(rejection: &axum::extract::rejection::JsonRejection) -> ApiError {
+pub(super) fn json_error(rejection: &axum::extract::rejection::JsonRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

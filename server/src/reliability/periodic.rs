@@ -1,7 +1,6 @@
 //! Singleton periodic work of reliability: probing the control plane API, sampling queue
-//! depth, and pruning old samples. Every process runs the loops; each tick first takes or
-//! renews a lease in PostgreSQL, so only one process does the work, and another takes
-//! over within a few intervals when the holder dies.
+//! depth, and pruning old samples, each under a lease (`crate::periodic`), so only one
+//! process does the work and another takes over within a few intervals when it dies.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,12 +25,12 @@ pub fn spawn(
     shutdown: &CancellationToken,
     tasks: &mut tokio::task::JoinSet<()>,
 ) -> anyhow::Result<()> {
-    let holder = format!("{}:{}:{}", hostname(), std::process::id(), ulid::Ulid::new());
+    let holder = crate::periodic::holder(services);
     if services.settings.probe_interval_secs > 0 {
         let prober = Prober::new(services, holder.clone())?;
         tasks.spawn(prober.run(shutdown.clone()));
     }
-    tasks.spawn(singleton(
+    tasks.spawn(crate::periodic::singleton(
         services.clone(),
         shutdown.clone(),
         "queue-sampler",
@@ -39,7 +38,7 @@ pub fn spawn(
         SAMPLE_EVERY,
         |services| async move { Ok(services.store.sample_queues().await?) },
     ));
-    tasks.spawn(singleton(
+    tasks.spawn(crate::periodic::singleton(
         services.clone(),
         shutdown.clone(),
         "reliability-pruner",
@@ -134,44 +133,4 @@ impl Prober {
             warn!(%error, "could not store a probe sample");
         }
     }
-}
-
-/// Runs `work` every `every` in whichever process holds the lease `name`.
-async fn singleton<F, Fut>(
-    services: Arc<Services>,
-    shutdown: CancellationToken,
-    name: &'static str,
-    holder: String,
-    every: Duration,
-    work: F,
-) where
-    F: Fn(Arc<Services>) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    loop {
-        match services.store.try_lease(name, &holder, every * 3).await {
-            Ok(true) => {
-                if let Err(error) = work(services.clone()).await {
-                    warn!(lease = name, %error, "periodic reliability work failed");
-                }
-            }
-            Ok(false) => {}
-            Err(error) => warn!(lease = name, %error, "could not take a lease"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.cancelled() => break,
-        }
-    }
-    if let Err(error) = services.store.release_lease(name, &holder).await {
-        debug!(lease = name, %error, "could not release a lease");
-    }
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|name| !name.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_owned()))
-        .unwrap_or_else(|| "localhost".to_owned())
 }

@@ -52,18 +52,24 @@ pub(super) async fn enqueue(
     delay: Duration,
 ) -> Result<(), StoreError> {
     let task = serde_json::to_vec(&StepTask { job_id, pool: pool.to_owned() })?;
+    let task_id = ulid::Ulid::new().to_string();
     sqlx::query(
         "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, \
          priority, metadata) \
          VALUES ($1, $2, $3, 'Pending', 0, $4, now() + make_interval(secs => $5), 0, ''::hstore)",
     )
-    .bind(ulid::Ulid::new().to_string())
+    .bind(&task_id)
     .bind(queue_name(pool))
     .bind(task)
     .bind(QUEUE_MAX_ATTEMPTS)
     .bind(delay.as_secs_f64())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE jobs SET task_id = $2 WHERE id = $1")
+        .bind(job_id)
+        .bind(&task_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -91,7 +97,8 @@ pub(super) async fn finish_run(
 }
 
 #[derive(sqlx::FromRow)]
-struct StartRow {
+pub(super) struct StartRow {
+    job_id: Uuid,
     run_id: Uuid,
     tenant_id: Uuid,
     run_type: String,
@@ -99,26 +106,58 @@ struct StartRow {
     step: String,
     pool: String,
     position: i32,
-    status: String,
-    attempts: i32,
+    pub(super) status: String,
+    pub(super) attempts: i32,
     max_attempts: i32,
     timeout_ms: i64,
-    cancel_requested: bool,
+    pub(super) cancel_requested: bool,
     step_count: i64,
     queued_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub(super) lease: Option<Uuid>,
+}
+
+/// The columns of a job and its run that an attempt needs (`StartRow`), for `FROM jobs j
+/// JOIN runs r`.
+pub(super) const ATTEMPT_COLUMNS: &str = "j.id AS job_id, j.run_id, j.tenant_id, r.run_type, \
+     r.params, j.step, j.pool, j.position, j.status, j.attempts, j.max_attempts, j.timeout_ms, \
+     r.cancel_requested, (SELECT count(*) FROM jobs c WHERE c.run_id = j.run_id) AS step_count, \
+     j.queued_at, j.lease";
+
+impl StartRow {
+    /// The attempt this row describes, as currently counted.
+    pub(super) fn attempt(self, lease: Uuid) -> Attempt {
+        Attempt {
+            job_id: self.job_id,
+            run_id: self.run_id,
+            tenant_id: self.tenant_id,
+            run_type: self.run_type,
+            params: self.params,
+            step: self.step,
+            pool: self.pool,
+            position: self.position,
+            step_count: self.step_count as i32,
+            attempt: self.attempts,
+            max_attempts: self.max_attempts,
+            timeout: Duration::from_millis(self.timeout_ms.max(0) as u64),
+            lease,
+        }
+    }
 }
 
 impl Store {
-    /// Starts an attempt of a queued job. `None` when there is nothing to do: the job was
-    /// cancelled, already finished, or is being run by another attempt (a duplicate task).
-    pub async fn start_attempt(&self, job_id: Uuid) -> Result<Option<Attempt>, StoreError> {
+    /// Starts an attempt of a queued job in worker process `worker_id`. `None` when there is
+    /// nothing to do: the job was cancelled, already finished, or is being run by another
+    /// attempt (a duplicate task).
+    pub async fn start_attempt(
+        &self,
+        job_id: Uuid,
+        worker_id: Uuid,
+    ) -> Result<Option<Attempt>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row: Option<StartRow> = sqlx::query_as(
-            "SELECT j.run_id, j.tenant_id, r.run_type, r.params, j.step, j.pool, j.position, \
-             j.status, j.attempts, j.max_attempts, j.timeout_ms, r.cancel_requested, \
-             (SELECT count(*) FROM jobs c WHERE c.run_id = j.run_id) AS step_count, \
-             j.queued_at FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = $1 FOR UPDATE OF j, r",
-        )
+        let row: Option<StartRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM jobs j JOIN runs r ON r.id = j.run_id \
+             WHERE j.id = $1 FOR UPDATE OF j, r"
+        )))
         .bind(job_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -135,11 +174,24 @@ impl Store {
         let lease = Uuid::new_v4();
         let started_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease = $2, \
-             started_at = now(), error = NULL WHERE id = $1 RETURNING started_at",
+             worker_id = $3, heartbeat_at = now(), started_at = now(), error = NULL \
+             WHERE id = $1 RETURNING started_at",
         )
         .bind(job_id)
         .bind(lease)
+        .bind(worker_id)
         .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO job_attempts (lease, job_id, attempt, worker_id, started_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(lease)
+        .bind(job_id)
+        .bind(row.attempts + 1)
+        .bind(worker_id)
+        .bind(started_at)
+        .execute(&mut *tx)
         .await?;
         // Start latency counts the first attempt only: a retry's wait is its backoff.
         if let (0, Some(queued_at)) = (row.attempts, row.queued_at) {
@@ -156,21 +208,9 @@ impl Store {
         notify(&mut tx, row.tenant_id, row.run_id, "job").await?;
         tx.commit().await?;
 
-        Ok(Some(Attempt {
-            job_id,
-            run_id: row.run_id,
-            tenant_id: row.tenant_id,
-            run_type: row.run_type,
-            params: row.params,
-            step: row.step,
-            pool: row.pool,
-            position: row.position,
-            step_count: row.step_count as i32,
-            attempt: row.attempts + 1,
-            max_attempts: row.max_attempts,
-            timeout: Duration::from_millis(row.timeout_ms.max(0) as u64),
-            lease,
-        }))
+        let mut attempt = row.attempt(lease);
+        attempt.attempt += 1;
+        Ok(Some(attempt))
     }
 
     /// The files the run's earlier steps produced.
@@ -203,13 +243,16 @@ impl Store {
         Ok(())
     }
 
-    /// Records how an attempt ended and moves the run on, all in one transaction. Returns
-    /// false, changing nothing, when the attempt no longer holds its job.
+    /// Records how an attempt ended, with the step's log lines, and moves the run on, all in
+    /// one transaction. Returns false, changing nothing but the attempt's own record, when
+    /// the attempt no longer holds its job.
     pub async fn finish_attempt(
         &self,
         attempt: &Attempt,
         outcome: &Outcome,
-        effects: Effects,
+        ended: AttemptEnd,
+        effects: &Effects,
+        lines: &[String],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let held: Option<bool> = sqlx::query_scalar(
@@ -221,9 +264,18 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(cancel_requested) = held else {
+            drop(tx);
+            record_attempt_end(&self.pool, attempt.lease, ended, outcome_error(outcome), false)
+                .await?;
             return Ok(false);
         };
 
+        for line in lines {
+            insert_log(&mut tx, attempt, "info", line).await?;
+        }
+        if let Some(error) = outcome_error(outcome) {
+            insert_log(&mut tx, attempt, "error", error).await?;
+        }
         if *outcome == Outcome::Succeeded {
             write_effects(&mut tx, attempt, effects).await?;
         }
@@ -235,14 +287,82 @@ impl Store {
             cancel_requested,
         };
         let next = lifecycle::after_attempt(context, outcome);
+        let ended = match (&next, ended) {
+            (Next::Finish { status: RunStatus::Cancelled, .. }, _) => AttemptEnd::Cancelled,
+            (Next::Finish { .. }, AttemptEnd::Retried) if *outcome != Outcome::Succeeded => {
+                AttemptEnd::Failed
+            }
+            (_, ended) => ended,
+        };
         apply_next(&mut tx, attempt, outcome, &next).await?;
+        record_attempt_end(&mut *tx, attempt.lease, ended, outcome_error(outcome), true).await?;
         notify(&mut tx, attempt.tenant_id, attempt.run_id, "job").await?;
         tx.commit().await?;
         Ok(true)
     }
 }
 
-async fn insert_log(
+/// How an attempt ended, as `job_attempts.outcome` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptEnd {
+    Succeeded,
+    /// Failed for good: the run fails.
+    Failed,
+    /// Failed in a way worth another attempt.
+    Retried,
+    TimedOut,
+    /// Its worker stopped vouching for it; taken over by orphan recovery.
+    Lost,
+    /// Given back by a worker shutting down after its grace period.
+    HandedBack,
+    Cancelled,
+}
+
+impl AttemptEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptEnd::Succeeded => "succeeded",
+            AttemptEnd::Failed => "failed",
+            AttemptEnd::Retried => "retried",
+            AttemptEnd::TimedOut => "timed_out",
+            AttemptEnd::Lost => "lost",
+            AttemptEnd::HandedBack => "handed_back",
+            AttemptEnd::Cancelled => "cancelled",
+        }
+    }
+}
+
+fn outcome_error(outcome: &Outcome) -> Option<&str> {
+    match outcome {
+        Outcome::Succeeded => None,
+        Outcome::Transient(error) | Outcome::Permanent(error) => Some(error),
+    }
+}
+
+pub(super) async fn record_attempt_end<'c, E>(
+    executor: E,
+    lease: Uuid,
+    ended: AttemptEnd,
+    error: Option<&str>,
+    accepted: bool,
+) -> Result<(), StoreError>
+where
+    E: sqlx::PgExecutor<'c>,
+{
+    sqlx::query(
+        "UPDATE job_attempts SET finished_at = now(), outcome = $2, error = $3, accepted = $4 \
+         WHERE lease = $1 AND finished_at IS NULL",
+    )
+    .bind(lease)
+    .bind(ended.as_str())
+    .bind(error)
+    .bind(accepted)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_log(
     conn: &mut PgConnection,
     attempt: &Attempt,
     level: &str,
@@ -266,10 +386,10 @@ async fn insert_log(
 async fn write_effects(
     conn: &mut PgConnection,
     attempt: &Attempt,
-    effects: Effects,
+    effects: &Effects,
 ) -> Result<(), StoreError> {
     let run_id = attempt.run_id;
-    if let Some(workspace) = effects.workspace {
+    if let Some(workspace) = &effects.workspace {
         sqlx::query("DELETE FROM run_files WHERE run_id = $1")
             .bind(run_id)
             .execute(&mut *conn)
@@ -286,7 +406,7 @@ async fn write_effects(
         .execute(&mut *conn)
         .await?;
     }
-    if let Some(package) = effects.package {
+    if let Some(package) = &effects.package {
         sqlx::query(
             "INSERT INTO artifacts (run_id, tenant_id, file_name, content, sha256, size_bytes, \
              manifest) VALUES ($1, $7, $2, $3, $4, $5, $6) \
@@ -307,7 +427,7 @@ async fn write_effects(
     Ok(())
 }
 
-async fn apply_next(
+pub(super) async fn apply_next(
     conn: &mut PgConnection,
     attempt: &Attempt,
     outcome: &Outcome,

@@ -11,15 +11,18 @@ mod rollups;
 mod runs;
 mod sla;
 mod stats;
+mod workers;
 
 pub use accounts::DemoLogin;
 pub use demo_history::DEMO_CUSTOMER;
-pub use execution::{Attempt, Effects};
+pub use execution::{Attempt, AttemptEnd, Effects};
 pub use ledger::LedgerEntry;
+pub use pools::{PoolHistoryStep, QueueLoad, ScalingRecord, StoredPool};
 pub use reliability::{RunSeries, RunTypeCounts, Span};
 pub use rollups::ProbeSample;
 pub use runs::NewRun;
 pub use sla::StoredReport;
+pub use workers::{Membership, PoolBeat, ProcessBeat, Recovered};
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -41,6 +44,34 @@ pub enum StoreError {
     Invalid(String),
     #[error("encode queue task")]
     Encode(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    /// The database could not be reached (stopped, restarting, the connection lost), as
+    /// opposed to refusing the statement: worth trying again once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error) => is_unavailable(error),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a sqlx error means the database is out of reach rather than a refused statement.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        // Class 08 is a connection exception; 57P01–57P03 a server shutting down or starting.
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
 }
 
 /// The handle on PostgreSQL that every part of Factory shares.

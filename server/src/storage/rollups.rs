@@ -240,17 +240,32 @@ impl Store {
     /// Deletes raw samples and fine-grained rollups past their retention, in small batches.
     pub async fn prune_reliability(&self, probe_retention_days: u32) -> Result<u64, StoreError> {
         let mut total = 0;
-        for statement in [
-            "DELETE FROM probe_samples WHERE id IN (SELECT id FROM probe_samples \
-             WHERE at < now() - make_interval(days => $1) LIMIT 5000)",
-            "DELETE FROM run_minutely WHERE (tenant_id, minute) IN (SELECT tenant_id, minute \
-             FROM run_minutely WHERE minute < now() - interval '4 days' LIMIT 5000)",
-            "DELETE FROM queue_samples WHERE (minute, pool) IN (SELECT minute, pool \
-             FROM queue_samples WHERE minute < now() - make_interval(days => $1) LIMIT 5000)",
+        for (statement, days) in [
+            (
+                "DELETE FROM probe_samples WHERE id IN (SELECT id FROM probe_samples \
+                 WHERE at < now() - make_interval(days => $1) LIMIT 5000)",
+                probe_retention_days,
+            ),
+            (
+                "DELETE FROM run_minutely WHERE (tenant_id, minute) IN (SELECT tenant_id, minute \
+                 FROM run_minutely WHERE minute < now() - make_interval(days => $1) LIMIT 5000)",
+                FINE_ROLLUP_DAYS,
+            ),
+            (
+                "DELETE FROM queue_samples WHERE (minute, pool) IN (SELECT minute, pool \
+                 FROM queue_samples WHERE minute < now() - make_interval(days => $1) LIMIT 5000)",
+                probe_retention_days,
+            ),
+            (
+                "DELETE FROM job_start_minutely WHERE (minute, pool, bucket) IN (SELECT minute, \
+                 pool, bucket FROM job_start_minutely \
+                 WHERE minute < now() - make_interval(days => $1) LIMIT 5000)",
+                FINE_ROLLUP_DAYS,
+            ),
         ] {
             loop {
                 let done = sqlx::query(statement)
-                    .bind(probe_retention_days as i32)
+                    .bind(days as i32)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
@@ -263,6 +278,9 @@ impl Store {
         Ok(total)
     }
 }
+
+/// Days per-minute rollups are kept; longer views read the hourly ones.
+const FINE_ROLLUP_DAYS: u32 = 4;
 
 /// Folds a run that just ended `succeeded` or `failed` into the run rollups; called in the
 /// transaction that ends it.
@@ -348,6 +366,16 @@ pub(super) async fn job_started(
     )
     .bind(tenant_id)
     .bind(hour)
+    .bind(pool)
+    .bind(bucket_of(latency_ms as f64))
+    .execute(&mut *conn)
+    .await?;
+    let minute = started_at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(started_at);
+    sqlx::query(
+        "INSERT INTO job_start_minutely (minute, pool, bucket, jobs) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (minute, pool, bucket) DO UPDATE SET jobs = job_start_minutely.jobs + 1",
+    )
+    .bind(minute)
     .bind(pool)
     .bind(bucket_of(latency_ms as f64))
     .execute(conn)

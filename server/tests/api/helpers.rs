@@ -101,19 +101,29 @@ pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
         factory::auth::create_token(store.pool(), "globex", "ci").await.unwrap().unwrap();
 
     if let Workers::Holding(pool) = workers {
-        store.set_pool_size(pool, 0, "test", "hold the queue").await.expect("hold the pool");
+        set_paused(&store, pool, true).await;
     }
     let services = startup::build_services(store.clone(), &settings).expect("services");
     let shutdown = CancellationToken::new();
     let _background = startup::spawn_background(&services, &shutdown).expect("background");
     let pools: Vec<String> = factory::queue::POOLS.iter().map(|pool| pool.to_string()).collect();
     let pools = if workers == Workers::Elsewhere { Vec::new() } else { pools };
-    tokio::spawn({
-        let (executor, shutdown) = (services.executor.clone(), shutdown.clone());
-        async move { factory::queue::run_workers(store, executor, &settings, &pools, shutdown).await }
-    });
+    tokio::spawn(factory::queue::run_workers(
+        startup::pool_workers(&services, pools),
+        shutdown.clone(),
+    ));
     let router = startup::app(services.clone(), startup::leptos_options().expect("leptos options"));
     TestApp { router, services, acme_token, globex_token, database_url: url, shutdown }
+}
+
+/// Pauses or resumes a pool as an admin would, recorded as the test's doing.
+pub(crate) async fn set_paused(store: &Store, pool: &str, paused: bool) {
+    let update = app::model::PoolUpdate { paused: Some(paused), ..Default::default() };
+    store
+        .change_pool(pool, "test", |current| current.apply(&update, 32))
+        .await
+        .expect("change the pool")
+        .expect("a valid change");
 }
 
 impl TestApp {

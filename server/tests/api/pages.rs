@@ -71,11 +71,11 @@ async fn the_pools_page_lets_admins_edit_and_tells_others_it_is_for_admins() {
     let customer = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
     let page = app.page("/pools", Some(&customer)).await.text();
     assert!(page.contains(r#"data-test="admins-only""#));
-    assert!(!page.contains(r#"data-test="pool-size-input""#));
+    assert!(!page.contains(r#"data-test="pool-max-input""#));
 
     let admin = app.login("admin@factory.test", "admin-demo-pass").await.unwrap();
     let page = app.page("/pools", Some(&admin)).await.text();
-    assert!(page.contains(r#"data-test="pool-size-input""#));
+    assert!(page.contains(r#"data-test="pool-max-input""#));
     assert!(page.contains(r#"data-pool="generate""#));
 }
 

@@ -162,15 +162,13 @@ async fn repeating_a_submission_with_the_same_idempotency_key_returns_the_same_r
 async fn a_cancelled_run_never_starts_its_queued_steps() {
     // With no generate slots the first job stays queued until the cancel.
     let app = spawn_app_with(Workers::Holding("generate")).await;
-    let admin = app.admin_scope().await;
-
     let id = app.submit_id("library", library_params()).await;
     let cancelled =
         app.api(Method::POST, &format!("/api/v1/runs/{id}/cancel"), &app.acme_token, None).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
     assert_eq!(cancelled.json()["status"], "cancelled");
 
-    app.services.set_pool_size(&admin, "generate", 2, "release").await.unwrap();
+    crate::helpers::set_paused(app.store(), "generate", false).await;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let run =
         app.api(Method::GET, &format!("/api/v1/runs/{id}"), &app.acme_token, None).await.json();
@@ -284,17 +282,20 @@ async fn a_completion_from_an_attempt_that_lost_its_job_changes_nothing() {
 
     // Attempt one starts, then loses the job (as after a crash or a timeout) to attempt two.
     let store = app.store();
-    let stale = store.start_attempt(job_id).await.unwrap().expect("the job is queued");
+    let worker = uuid::Uuid::new_v4();
+    let stale = store.start_attempt(job_id, worker).await.unwrap().expect("the job is queued");
     sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = $1")
         .bind(job_id)
         .execute(store.pool())
         .await
         .unwrap();
-    let current = store.start_attempt(job_id).await.unwrap().expect("queued again");
+    let current = store.start_attempt(job_id, worker).await.unwrap().expect("queued again");
     assert_eq!(current.attempt, 2);
 
     let outcome = factory::lifecycle::Outcome::Permanent("stale worker's verdict".into());
-    let refused = store.finish_attempt(&stale, &outcome, Default::default()).await.unwrap();
+    let failed = factory::storage::AttemptEnd::Failed;
+    let refused =
+        store.finish_attempt(&stale, &outcome, failed, &Default::default(), &[]).await.unwrap();
     assert!(!refused, "the stale completion is refused");
     let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1::uuid")
         .bind(&id)
@@ -304,7 +305,11 @@ async fn a_completion_from_an_attempt_that_lost_its_job_changes_nothing() {
     assert_eq!(status, "running");
 
     let succeeded = factory::lifecycle::Outcome::Succeeded;
-    assert!(store.finish_attempt(&current, &succeeded, Default::default()).await.unwrap());
+    let ended = factory::storage::AttemptEnd::Succeeded;
+    assert!(store
+        .finish_attempt(&current, &succeeded, ended, &Default::default(), &[])
+        .await
+        .unwrap());
     let verify_status: String =
         sqlx::query_scalar("SELECT status FROM jobs WHERE run_id = $1::uuid AND position = 1")
             .bind(&id)

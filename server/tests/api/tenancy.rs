@@ -83,10 +83,11 @@ async fn login_only_redirects_to_local_paths_and_pages_are_not_cached() {
 async fn server_functions_refuse_cross_site_posts_and_answer_errors_with_their_status() {
     let app = spawn_app().await;
     let customer = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
-    let post = |path: &'static str, origin: &'static str, body: &'static str| {
+    let admin = app.login("admin@factory.test", "admin-demo-pass").await.unwrap();
+    let post_as = |cookie: &str, path: &'static str, origin: &'static str, body: &'static str| {
         app.request(
             axum::http::Request::post(path)
-                .header("cookie", &customer)
+                .header("cookie", cookie)
                 .header("host", "factory.test")
                 .header("origin", origin)
                 .header("content-type", "application/x-www-form-urlencoded")
@@ -94,15 +95,18 @@ async fn server_functions_refuse_cross_site_posts_and_answer_errors_with_their_s
                 .unwrap(),
         )
     };
+    let post = |path, origin, body| post_as(&customer, path, origin, body);
     let cross =
-        post("/_fn/set_pool_size", "http://evil.example", "pool=generate&size=1&note=x").await;
+        post("/_fn/update_pool", "http://evil.example", "pool=generate&max_size=1&note=x").await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
     let not_admin =
-        post("/_fn/set_pool_size", "http://factory.test", "pool=generate&size=1&note=x").await;
+        post("/_fn/update_pool", "http://factory.test", "pool=generate&max_size=1&note=x").await;
     assert_eq!(not_admin.status, StatusCode::FORBIDDEN, "{}", not_admin.text());
     let pools = post("/_fn/pools", "http://factory.test", "").await;
     assert_eq!(pools.status, StatusCode::FORBIDDEN, "customers do not read the pool log");
     let malformed =
-        post("/_fn/set_pool_size", "http://factory.test", "pool=generate&size=-1&note=x").await;
-    assert_eq!(malformed.status, StatusCode::BAD_REQUEST, "{}", malformed.text());
+        post_as(&admin, "/_fn/update_pool", "http://factory.test", "pool=generate&max_size=lots")
+            .await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", malformed.text());
+    assert!(malformed.text().contains("must be a whole number"), "{}", malformed.text());
 }
