@@ -162,7 +162,7 @@ pub fn parse_pools(names: &[String]) -> anyhow::Result<Vec<String>> {
     for name in names {
         anyhow::ensure!(
             crate::queue::POOLS.contains(&name),
-            "unknown pool {name:?}; expected some of {:?}, or none",
+            "unknown pool {name}; expected some of {:?}, or none",
             crate::queue::POOLS
         );
         if !pools.iter().any(|pool| pool == name) {

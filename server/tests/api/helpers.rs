@@ -83,6 +83,14 @@ pub(crate) enum Workers {
 }
 
 pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
+    spawn_app_configured(workers, |_| {}).await
+}
+
+/// A test app whose settings `configure` adjusts after the test defaults.
+pub(crate) async fn spawn_app_configured(
+    workers: Workers,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let url = fresh_database().await;
     let mut settings = Settings::for_database(&url);
     settings.heartbeat_secs = 1;
@@ -91,6 +99,7 @@ pub(crate) async fn spawn_app_with(workers: Workers) -> TestApp {
     settings.max_body_bytes = 64 * 1024;
     // The prober would request a server these tests do not run; its tests start one.
     settings.probe_interval_secs = 0;
+    configure(&mut settings);
 
     let store = Store::connect(&url, settings.db_max_connections).await.expect("connect");
     store.migrate().await.expect("migrate");
@@ -147,6 +156,26 @@ impl TestApp {
             .method(method)
             .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let body = match body {
+            Some(json) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.request(builder.body(body).unwrap()).await
+    }
+
+    /// A JSON API call made with a browser session instead of a token (staff do this).
+    pub(crate) async fn session_api(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder =
+            Request::builder().method(method).uri(path).header(header::COOKIE, cookie);
         let body = match body {
             Some(json) => {
                 builder = builder.header(header::CONTENT_TYPE, "application/json");

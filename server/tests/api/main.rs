@@ -2,8 +2,10 @@
 //! per test, with workers running in-process.
 
 mod cli;
+mod faults;
 mod helpers;
 mod pages;
+mod pools;
 mod reliability;
 mod runs;
 mod tenancy;

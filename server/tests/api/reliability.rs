@@ -4,36 +4,15 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use serde_json::{json, Value};
+use axum::http::{header, Method, StatusCode};
+use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, Reply, TestApp, Workers};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, Workers};
 
 const MANAGER: (&str, &str) = ("manager@factory.test", "manager-demo-pass");
 const ADMIN: (&str, &str) = ("admin@factory.test", "admin-demo-pass");
 
 impl TestApp {
-    /// A JSON API call made with a browser session instead of a token (staff do this).
-    async fn session_api(
-        &self,
-        method: Method,
-        path: &str,
-        cookie: &str,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut builder =
-            Request::builder().method(method).uri(path).header(header::COOKIE, cookie);
-        let body = match body {
-            Some(json) => {
-                builder = builder.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.request(builder.body(body).unwrap()).await
-    }
-
     /// One probe a minute through November 2026, failed from 03:00 to 03:50 on the 10th
     /// and missing from 12:00 to 12:10 on the 20th, folded into the rollups.
     async fn november_with_an_outage(&self) {
