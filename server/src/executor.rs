@@ -241,6 +241,13 @@ impl JobRunner for Executor {
         })
     }
 
+    async fn defer(&self, task: StepTask) -> Result<(), BoxDynError> {
+        self.store.defer_task(task.job_id, &task.pool).await.map_err(|error| {
+            warn!(job.id = %task.job_id, %error, "could not put a task back; the queue will deliver it again");
+            Box::new(error) as BoxDynError
+        })
+    }
+
     async fn hand_back(&self, attempts: Vec<ActiveAttempt>) {
         let worker = format!("{} pid {}", self.process.host, self.process.pid);
         for attempt in attempts {

@@ -1,10 +1,12 @@
 //! The worker pools: one apalis-postgres queue per pool (`factory-<pool>`), served by any
 //! number of processes on any number of hosts. Each process takes a share of every pool's
 //! size (worked out on each heartbeat from the live members in `pool_workers`), enforced by
-//! a resizable semaphore in front of the handler, so apalis fetches a task only once a slot
-//! is free and never holds work another process could run. On shutdown a process stops
-//! fetching, lets running jobs finish within a grace period and hands back the rest.
+//! its `gate`: apalis fetches a task only once a slot is free, and a task that arrives after
+//! a pause or a shrink goes back to the queue, so no process holds work another could run.
+//! On shutdown a process stops fetching, lets running jobs finish within a grace period and
+//! hands back the rest.
 
+pub mod gate;
 pub mod process;
 
 use std::collections::HashMap;
@@ -14,13 +16,13 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tracing::{info, warn};
 use uuid::Uuid;
 
 use crate::storage::{PoolBeat, ProcessBeat, Store};
+pub use gate::PoolGate;
+use gate::{RoomLayer, Slot};
 pub use process::{ActiveAttempt, WorkerProcess};
 
 /// Every pool Factory has; run type files may only name these.
@@ -46,6 +48,9 @@ pub trait JobRunner: Send + Sync + 'static {
     /// Runs the task's job. An error asks the queue to deliver the task again (the job
     /// could not even be started); once started, the job's fate is the runner's business.
     async fn run(&self, task: StepTask) -> Result<(), BoxDynError>;
+
+    /// Puts a task that arrived without a free slot back in the queue, for any process.
+    async fn defer(&self, task: StepTask) -> Result<(), BoxDynError>;
 
     /// Gives back attempts still running when the shutdown grace period ran out, so
     /// another process can take them at once.
@@ -86,43 +91,6 @@ pub struct PoolWorkers {
     pub process: Arc<WorkerProcess>,
     pub pools: Vec<String>,
     pub timing: WorkerTiming,
-}
-
-/// A pool's slots in this process: permits handed to tasks, resized as shares change.
-#[derive(Debug)]
-pub struct PoolGate {
-    semaphore: Arc<Semaphore>,
-    size: std::sync::Mutex<u32>,
-}
-
-impl PoolGate {
-    fn new(size: u32) -> PoolGate {
-        PoolGate {
-            semaphore: Arc::new(Semaphore::new(size as usize)),
-            size: std::sync::Mutex::new(size),
-        }
-    }
-
-    /// Grows or shrinks the number of permits; shrinking takes effect as running jobs finish.
-    pub fn resize(&self, new_size: u32) {
-        let mut size = self.size.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if new_size > *size {
-            self.semaphore.add_permits((new_size - *size) as usize);
-        } else if new_size < *size {
-            let semaphore = self.semaphore.clone();
-            let shrink = *size - new_size;
-            tokio::spawn(async move {
-                if let Ok(permits) = semaphore.acquire_many(shrink).await {
-                    permits.forget();
-                }
-            });
-        }
-        *size = new_size;
-    }
-
-    pub fn size(&self) -> u32 {
-        *self.size.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
 /// Runs this process's workers until `shutdown`, then drains them: no new work, running jobs
@@ -197,8 +165,8 @@ async fn supervise_pool(
             .with_pubsub();
         let worker = WorkerBuilder::new(name.as_str())
             .backend(storage)
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(gate.semaphore.clone()))
-            .data(Runner(workers.runner.clone()))
+            .layer(RoomLayer::new(gate.clone()))
+            .data(Handler { runner: workers.runner.clone(), gate: gate.clone() })
             .build(handle_task);
         let stop = shutdown.clone();
         let started = std::time::Instant::now();
@@ -234,17 +202,35 @@ async fn supervise_pool(
     }
 }
 
-/// The runner as worker data (a named type, so apalis's handler bounds hold for any lifetime).
+/// What the handler needs, as worker data (a named type, so apalis's handler bounds hold).
 #[derive(Clone)]
-struct Runner(Arc<dyn JobRunner>);
+struct Handler {
+    runner: Arc<dyn JobRunner>,
+    gate: Arc<PoolGate>,
+}
 
-async fn handle_task(task: StepTask, runner: Data<Runner>) -> Result<(), BoxDynError> {
+async fn handle_task(task: StepTask, handler: Data<Handler>) -> Result<(), BoxDynError> {
+    let Handler { runner, gate } = (*handler).clone();
+    let Some(slot) = gate.try_enter() else {
+        // Paused or shrunk after this worker asked for a task: another process may have room.
+        return runner.defer(task).await;
+    };
     // A task of its own, so an apalis worker stopped by a database error does not cancel a
-    // step half-way: the attempt finishes (or is recovered) whatever happens to the worker.
-    let Runner(runner) = (*runner).clone();
-    tokio::spawn(async move { runner.run(task).await })
+    // step half-way: the attempt finishes (or is recovered) whatever happens to the worker,
+    // and keeps its slot until it does.
+    tokio::spawn(run_in_slot(runner, task, slot))
         .await
         .map_err(|error| -> BoxDynError { format!("job task failed: {error}").into() })?
+}
+
+async fn run_in_slot(
+    runner: Arc<dyn JobRunner>,
+    task: StepTask,
+    slot: Slot,
+) -> Result<(), BoxDynError> {
+    let result = runner.run(task).await;
+    drop(slot);
+    result
 }
 
 /// Heartbeats of this process: reports its slots and running jobs, vouches for its running
@@ -261,6 +247,7 @@ async fn heartbeat_loop(
         if listener.is_none() {
             listener = listen(&workers.store).await;
         }
+        let mut reshared = false;
         match workers.store.worker_heartbeat(&beat(&workers, &gates)).await {
             Ok(memberships) => {
                 if failing {
@@ -279,6 +266,7 @@ async fn heartbeat_loop(
                             pool_size = membership.size, members = membership.members.len(),
                             "pool share changed");
                         gate.resize(share);
+                        reshared = true;
                     }
                 }
             }
@@ -288,6 +276,10 @@ async fn heartbeat_loop(
                     failing = true;
                 }
             }
+        }
+        if reshared {
+            // Report the new slots at once rather than a heartbeat later.
+            continue;
         }
         let notified = async {
             match listener.as_mut() {
@@ -335,19 +327,6 @@ fn beat(workers: &PoolWorkers, gates: &HashMap<String, Arc<PoolGate>>) -> Proces
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_gate_grows_and_shrinks_its_permits() {
-        let gate = PoolGate::new(1);
-        let first = gate.semaphore.clone().acquire_owned().await.unwrap();
-        gate.resize(2);
-        let second = gate.semaphore.clone().acquire_owned().await.unwrap();
-        assert_eq!(gate.size(), 2);
-        drop((first, second));
-        gate.resize(0);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(gate.semaphore.available_permits(), 0);
-    }
 
     #[test]
     fn missed_heartbeats_cover_the_orphan_timeout_and_are_never_fewer_than_two() {

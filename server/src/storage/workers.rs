@@ -224,6 +224,22 @@ impl Store {
         Ok(true)
     }
 
+    /// Puts a queued job's task back in its queue, due now: the process that fetched it had
+    /// no free slot after all. A job no longer queued needs no task.
+    pub async fn defer_task(&self, job_id: Uuid, pool: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let queued: Option<bool> =
+            sqlx::query_scalar("SELECT status = 'queued' FROM jobs WHERE id = $1 FOR UPDATE")
+                .bind(job_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if queued == Some(true) {
+            enqueue(&mut tx, pool, job_id, Duration::ZERO).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Queues again jobs that have waited longer than `waiting_for` while their queue row is
     /// finished or gone (apalis kills a row after repeated worker crashes), so no accepted
     /// run is left waiting for a task that will never come.

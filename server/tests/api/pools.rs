@@ -73,12 +73,16 @@ async fn admins_list_pools_with_their_live_worker_and_others_are_refused() {
     let app = spawn_app().await;
     let admin = app.admin_cookie().await;
 
-    let pools = eventually(Duration::from_secs(10), "a live worker row", || async {
+    let pools = eventually(Duration::from_secs(10), "a live worker holding the pool", || async {
         let reply = app.session_api(Method::GET, "/api/v1/pools", &admin, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         let body = reply.json();
-        let live = body["pools"][0]["workers"].as_array()?.iter().any(|w| w["state"] == "live");
-        live.then_some(body)
+        let generate = &body["pools"][0];
+        let settled = generate["workers"]
+            .as_array()?
+            .iter()
+            .any(|worker| worker["state"] == "live" && worker["slots"] == generate["size"]);
+        settled.then_some(body)
     })
     .await;
     let names: Vec<&str> =
@@ -224,6 +228,7 @@ async fn processes_serving_a_pool_split_its_size_between_them() {
         .await
         .unwrap();
         let slots: Vec<i32> = rows.into_iter().map(|(slots,)| slots).collect();
+        eprintln!("slots {slots:?}");
         (slots == [2, 1]).then_some(slots)
     })
     .await;
