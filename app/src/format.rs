@@ -15,6 +15,11 @@ pub fn optional_timestamp(at: Option<&DateTime<Utc>>) -> String {
     at.map(timestamp).unwrap_or_else(|| NONE.to_string())
 }
 
+/// A UTC time to the minute, as `2024-05-01 13:05 UTC`, for rows that are minutes apart.
+pub fn minute(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// A duration for people: `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
 pub fn duration_ms(ms: i64) -> String {
     let ms = ms.max(0);
@@ -35,6 +40,26 @@ pub fn duration_ms(ms: i64) -> String {
 
 pub fn optional_duration_ms(ms: Option<i64>) -> String {
     ms.map(duration_ms).unwrap_or_else(|| NONE.to_string())
+}
+
+/// How long something has waited, coarser than `duration_ms` so that a number refreshed every
+/// few seconds reads at a glance: `850 ms`, `12 s`, `3 min`, `2 h 05 min`.
+pub fn age_ms(ms: i64) -> String {
+    let ms = ms.max(0);
+    let secs = ms / 1_000;
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if secs < 60 {
+        format!("{secs} s")
+    } else if secs < 3_600 {
+        format!("{} min", secs / 60)
+    } else {
+        format!("{} h {:02} min", secs / 3_600, (secs % 3_600) / 60)
+    }
+}
+
+pub fn optional_age_ms(ms: Option<i64>) -> String {
+    ms.map(age_ms).unwrap_or_else(|| NONE.to_string())
 }
 
 /// Milliseconds as seconds with one decimal, for the percentile table.
@@ -198,6 +223,26 @@ mod tests {
     }
 
     #[test]
+    fn ages_round_down_to_the_unit_people_read() {
+        let cases = [
+            (-5, "0 ms"),
+            (850, "850 ms"),
+            (1_000, "1 s"),
+            (12_999, "12 s"),
+            (59_999, "59 s"),
+            (60_000, "1 min"),
+            (245_000, "4 min"),
+            (3_599_999, "59 min"),
+            (3_600_000, "1 h 00 min"),
+            (7_380_000, "2 h 03 min"),
+        ];
+        for (ms, expected) in cases {
+            assert_eq!(age_ms(ms), expected, "for {ms} ms");
+        }
+        assert_eq!(optional_age_ms(None), NONE);
+    }
+
+    #[test]
     fn missing_values_print_a_dash() {
         assert_eq!(optional_duration_ms(None), NONE);
         assert_eq!(optional_timestamp(None), NONE);
@@ -208,6 +253,7 @@ mod tests {
     fn timestamps_are_utc_and_sortable() {
         let at = Utc.with_ymd_and_hms(2024, 5, 1, 13, 4, 5).unwrap();
         assert_eq!(timestamp(&at), "2024-05-01 13:04:05 UTC");
+        assert_eq!(minute(&at), "2024-05-01 13:04 UTC");
     }
 
     #[test]

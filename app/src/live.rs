@@ -1,10 +1,15 @@
 //! Live pages: subscribes to the server's `/events` stream in the browser and tells the page
-//! to refetch when something changed. The server only says *what* changed; the data always
-//! comes from the same server functions the first render used.
+//! to refetch when something changed, or ticks on a timer for numbers no event announces.
+//! The server only says *what* changed; the data always comes from the same server functions
+//! the first render used.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
 
 /// How long to gather bursts of events (a job finishing logs several lines) into one refetch.
 #[cfg(feature = "hydrate")]
-const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(250);
+const DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// While the calling component lives, calls `on_change` after changes reported on the
 /// stream at `url()` (re-subscribing when it changes; `None` subscribes to nothing).
@@ -18,6 +23,32 @@ pub fn use_server_events(
 
     #[cfg(not(feature = "hydrate"))]
     let _ = (url, on_change);
+}
+
+/// A count that goes up every `period` while the calling component lives and the page is
+/// visible, for a resource to depend on when it should refetch on a timer (queue depths
+/// change without an event). It stays 0 during server rendering and hydration, so both
+/// render the same data.
+pub fn use_ticks(period: Duration) -> ReadSignal<u64> {
+    let ticks = RwSignal::new(0);
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let tick = move || {
+            // A hidden tab would only load the server; the next tick after it shows catches up.
+            if !document().hidden() {
+                ticks.try_update(|count| *count += 1);
+            }
+        };
+        match set_interval_with_handle(tick, period) {
+            Ok(handle) => on_cleanup(move || handle.clear()),
+            Err(_) => leptos::logging::warn!("live numbers are off: no timer"),
+        }
+    });
+
+    #[cfg(not(feature = "hydrate"))]
+    let _ = period;
+    ticks.read_only()
 }
 
 #[cfg(feature = "hydrate")]

@@ -1,9 +1,11 @@
 //! Pages and health checks: every page needs a login, the pages render their data on the
 //! server, and logout ends the session.
 
+use std::time::{Duration, Instant};
+
 use axum::http::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{set_paused, spawn_app, spawn_app_with, TestApp, Workers};
 
 #[tokio::test]
 async fn pages_send_anonymous_visitors_to_the_login_page() {
@@ -71,12 +73,96 @@ async fn the_pools_page_lets_admins_edit_and_tells_others_it_is_for_admins() {
     let customer = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
     let page = app.page("/pools", Some(&customer)).await.text();
     assert!(page.contains(r#"data-test="admins-only""#));
-    assert!(!page.contains(r#"data-test="pool-max-input""#));
+    for hook in ["pool-row", "pool-health", "pool-workers", "pool-max-input", "pool-changes"] {
+        assert!(!page.contains(&format!(r#"data-test="{hook}""#)), "a customer sees {hook}");
+    }
 
+    set_paused(app.store(), "package", true).await;
+    let admin = app.login("admin@factory.test", "admin-demo-pass").await.unwrap();
+    // The in-process workers report themselves with their first heartbeat, a second in.
+    let live_worker = format!(
+        r#"data-test="pool-worker" data-host="{}" data-state="live""#,
+        factory::queue::process::hostname()
+    );
+    let page = poll_pools_page(&app, &admin, |page| {
+        pool_section(page, "generate").contains(&live_worker)
+    })
+    .await;
+
+    let generate = pool_section(&page, "generate");
+    for hook in [
+        "pool-min-input",
+        "pool-max-input",
+        "pool-autoscale-input",
+        "pool-target-input",
+        "pool-cooldown-input",
+        "pool-note-input",
+        "pool-save",
+        "pool-pause-note",
+        "pool-pause",
+        "pool-workers",
+        "pool-queue-chart",
+        "pool-latency-chart",
+    ] {
+        assert!(generate.contains(&format!(r#"data-test="{hook}""#)), "{hook} missing");
+    }
+    assert!(generate.contains(r#"data-health="idle""#), "nothing queued: {generate}");
+    assert!(generate.contains(r#"value="8""#), "the maximum size is filled in");
+    assert!(!generate.contains(r#"data-test="pool-no-workers""#));
+    assert!(generate.contains("<svg"), "the charts are embedded");
+
+    let package = pool_section(&page, "package");
+    assert!(package.contains(r#"data-health="paused""#), "{package}");
+    assert!(package.contains(r#"data-test="pool-resume""#));
+    assert!(!package.contains(r#"data-test="pool-pause""#));
+
+    assert!(page.contains(r#"data-test="pool-changes""#));
+    let change = page.split(r#"data-test="pool-change""#).nth(1).expect("the pause is recorded");
+    assert!(change.contains("paused") && change.contains("package"), "{change}");
+}
+
+#[tokio::test]
+async fn the_pools_page_says_plainly_when_no_worker_serves_a_pool() {
+    let app = spawn_app_with(Workers::Elsewhere).await;
     let admin = app.login("admin@factory.test", "admin-demo-pass").await.unwrap();
     let page = app.page("/pools", Some(&admin)).await.text();
-    assert!(page.contains(r#"data-test="pool-max-input""#));
-    assert!(page.contains(r#"data-pool="generate""#));
+    for pool in ["generate", "verify", "package"] {
+        let section = pool_section(&page, pool);
+        assert!(
+            section.contains("No worker process serves this pool: its jobs wait."),
+            "{pool}: {section}"
+        );
+        assert!(!section.contains(r#"data-test="pool-worker""#), "{pool} lists a worker");
+    }
+}
+
+/// Loads `/pools` until `ready` holds for it, failing the test after 30 seconds.
+async fn poll_pools_page(app: &TestApp, cookie: &str, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = app.page("/pools", Some(cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let page = reply.text();
+        if ready(&page) {
+            return page;
+        }
+        assert!(Instant::now() < deadline, "the pools page never got ready: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// One pool's part of the pools page: from its section to the next pool's, or to the tables
+/// after the last one.
+fn pool_section<'a>(page: &'a str, pool: &str) -> &'a str {
+    let marker = format!(r#"data-test="pool-row" data-pool="{pool}""#);
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no section for {pool}: {page}"));
+    let rest = &page[start + marker.len()..];
+    let end = [r#"data-test="pool-row""#, "Autoscaler decisions"]
+        .iter()
+        .filter_map(|next| rest.find(next))
+        .min()
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 #[tokio::test]
