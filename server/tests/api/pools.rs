@@ -228,7 +228,6 @@ async fn processes_serving_a_pool_split_its_size_between_them() {
         .await
         .unwrap();
         let slots: Vec<i32> = rows.into_iter().map(|(slots,)| slots).collect();
-        eprintln!("slots {slots:?}");
         (slots == [2, 1]).then_some(slots)
     })
     .await;
