@@ -159,6 +159,10 @@ pub struct Settings {
     #[arg(long, env = "FACTORY_PROBE_RETENTION_DAYS", default_value_t = 400, global = true)]
     pub probe_retention_days: u32,
 
+    /// Bearer token `/metrics` asks for; without it `/metrics` is open like `/readyz`
+    #[arg(long, env = "FACTORY_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Log as JSON lines instead of text
     #[arg(long, env = "FACTORY_LOG_JSON", default_value_t = false, global = true)]
     pub log_json: bool,

@@ -12,6 +12,7 @@ pub mod embedded_pg;
 pub mod events;
 pub mod executor;
 pub mod lifecycle;
+pub mod metrics;
 pub mod periodic;
 pub mod pools;
 pub mod queue;

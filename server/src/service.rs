@@ -61,6 +61,7 @@ pub struct Services {
     /// This process as a member of the worker pools.
     pub process: Arc<crate::queue::WorkerProcess>,
     pub api_timings: Arc<crate::reliability::api_timing::ApiTimings>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Services {

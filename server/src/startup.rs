@@ -79,6 +79,7 @@ pub fn build_services(store: Store, settings: &Settings) -> anyhow::Result<Arc<S
         executor,
         process,
         api_timings: Arc::default(),
+        metrics: Arc::default(),
     }))
 }
 
@@ -99,13 +100,22 @@ pub fn app(services: Arc<Services>, leptos_options: LeptosOptions) -> Router {
         .with_state(leptos_options);
     let browser = crate::web::router(services.clone())
         .merge(pages)
+        .route_layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::metrics::time_http,
+        ))
         .layer(axum::middleware::from_fn_with_state(services.clone(), crate::web::require_session));
 
     let api =
-        crate::api::router(services.clone()).route_layer(axum::middleware::from_fn_with_state(
-            services.clone(),
-            crate::reliability::api_timing::time_request,
-        ));
+        crate::api::router(services.clone())
+            .route_layer(axum::middleware::from_fn_with_state(
+                services.clone(),
+                crate::reliability::api_timing::time_request,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                services.clone(),
+                crate::metrics::time_http,
+            ));
     Router::new()
         .nest("/api/v1", api)
         .merge(browser)

@@ -34,7 +34,7 @@ use crate::service::{ServiceError, Services};
 
 /// Paths anyone may open without logging in.
 fn is_public(path: &str) -> bool {
-    const EXACT: [&str; 4] = ["/login", "/healthz", "/readyz", "/favicon.ico"];
+    const EXACT: [&str; 5] = ["/login", "/healthz", "/readyz", "/metrics", "/favicon.ico"];
     const PREFIXES: [&str; 3] = ["/pkg/", "/api/v1/", "/assets/"];
     EXACT.contains(&path) || PREFIXES.iter().any(|prefix| path.starts_with(prefix))
 }
@@ -47,6 +47,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/runs/{id}/artifact", get(artifact))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::scrape))
         .with_state(services)
 }
 

@@ -2,14 +2,15 @@
 //! `autoscale` for a size, and record each decision with its inputs (applying it unless the
 //! pool is in dry-run). Runs under the `autoscaler` lease, so one process decides at a time.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use app::model::AutoscaleMode;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tracing::info;
 
 use super::autoscale::{decide, ScaleInput};
-use crate::storage::{ScalingRecord, Store, StoreError};
+use crate::storage::{QueueLoad, ScalingRecord, Store, StoreError, StoredPool};
 
 /// How often the autoscaler looks at the pools.
 pub const SCALE_EVERY: Duration = Duration::from_secs(5);
@@ -28,19 +29,7 @@ pub async fn scale_once(store: &Store) -> Result<Vec<(String, ScalingRecord)>, S
         let load = loads.get(&pool.name).copied().unwrap_or_default();
         let p95_start_ms = latencies.get(&pool.name).copied();
         let settings = &pool.settings;
-        let input = ScaleInput {
-            size: settings.size,
-            min_size: settings.min_size,
-            max_size: settings.max_size,
-            paused: settings.paused,
-            waiting: clamp_count(load.waiting),
-            running: clamp_count(load.running),
-            oldest_wait: load.oldest_wait_ms.map(|ms| Duration::from_millis(ms.max(0) as u64)),
-            p95_start: p95_start_ms.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)),
-            target_start: settings.target_start(),
-            cooldown: Duration::from_secs(u64::from(settings.cooldown_secs)),
-            since_resize: (now - pool.resized_at).to_std().unwrap_or_default(),
-        };
+        let input = scale_input(&pool, load, p95_start_ms, now);
         let Some(decision) = decide(&input) else { continue };
         let record = ScalingRecord {
             old_size: settings.size,
@@ -59,6 +48,50 @@ pub async fn scale_once(store: &Store) -> Result<Vec<(String, ScalingRecord)>, S
         }
     }
     Ok(recorded)
+}
+
+/// The size the rule wants for each pool right now, ignoring the cooldown: the signal
+/// `/metrics` exports for an external autoscaler. Equals the size when the rule would leave it.
+pub async fn desired_sizes(store: &Store) -> Result<HashMap<String, u32>, StoreError> {
+    let pools = store.stored_pools().await?;
+    let loads = store.queue_loads().await?;
+    let latencies = store.recent_start_p95(LATENCY_WINDOW_MINUTES).await?;
+    let now = Utc::now();
+    Ok(pools
+        .into_iter()
+        .map(|pool| {
+            let load = loads.get(&pool.name).copied().unwrap_or_default();
+            let input = ScaleInput {
+                since_resize: Duration::MAX,
+                ..scale_input(&pool, load, latencies.get(&pool.name).copied(), now)
+            };
+            let size = decide(&input).map_or(input.size, |decision| decision.new_size);
+            (pool.name, size)
+        })
+        .collect())
+}
+
+/// What the rule reads of one pool.
+fn scale_input(
+    pool: &StoredPool,
+    load: QueueLoad,
+    p95_start_ms: Option<f64>,
+    now: DateTime<Utc>,
+) -> ScaleInput {
+    let settings = &pool.settings;
+    ScaleInput {
+        size: settings.size,
+        min_size: settings.min_size,
+        max_size: settings.max_size,
+        paused: settings.paused,
+        waiting: clamp_count(load.waiting),
+        running: clamp_count(load.running),
+        oldest_wait: load.oldest_wait_ms.map(|ms| Duration::from_millis(ms.max(0) as u64)),
+        p95_start: p95_start_ms.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)),
+        target_start: settings.target_start(),
+        cooldown: Duration::from_secs(u64::from(settings.cooldown_secs)),
+        since_resize: (now - pool.resized_at).to_std().unwrap_or_default(),
+    }
 }
 
 fn clamp_count(count: i64) -> u32 {

@@ -10,7 +10,7 @@ use app::model::{AutoscaleMode, PoolChange, PoolWorkerView, ScalingDecisionView,
 
 use super::{Store, StoreError};
 use crate::pools::PoolSettings;
-use crate::queue::{queue_name, POOLS, POOLS_CHANNEL};
+use crate::queue::{POOLS, POOLS_CHANNEL};
 use crate::reliability::histogram::quantile;
 
 /// A pool's settings with who changed them last and when its size last moved.
@@ -209,20 +209,11 @@ impl Store {
     /// Each pool's queue right now. Waiting counts queue rows that are due (what a free slot
     /// would take next), so a retry still backing off is not yet waiting.
     pub async fn queue_loads(&self) -> Result<HashMap<String, QueueLoad>, StoreError> {
-        let queues: Vec<String> = POOLS.iter().map(|pool| queue_name(pool)).collect();
         let rows: Vec<(String, i64, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT s.pool, \
-               (SELECT count(*) FROM apalis.jobs q WHERE q.job_type = 'factory-' || s.pool \
-                  AND q.run_at <= now() AND (q.status = 'Pending' \
-                  OR (q.status = 'Failed' AND q.attempts < q.max_attempts))), \
-               (SELECT (extract(epoch FROM now() - min(q.run_at)) * 1000)::bigint \
-                FROM apalis.jobs q WHERE q.job_type = 'factory-' || s.pool \
-                  AND q.run_at <= now() AND (q.status = 'Pending' \
-                  OR (q.status = 'Failed' AND q.attempts < q.max_attempts))), \
-               (SELECT count(*) FROM jobs j WHERE j.pool = s.pool AND j.status = 'running') \
-             FROM pool_settings s WHERE 'factory-' || s.pool = ANY($1)",
+            "SELECT pool, waiting, oldest_wait_ms, running FROM factory_pool_load \
+             WHERE pool = ANY($1)",
         )
-        .bind(&queues)
+        .bind(&POOLS[..])
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

@@ -29,6 +29,13 @@ impl Store {
         Ok(RunTotals { succeeded, counted })
     }
 
+    /// How many runs are in each status, across tenants (for `/metrics`).
+    pub async fn runs_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT status, count(*) FROM runs GROUP BY status ORDER BY status")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn run_durations(
         &self,
         scope: &Scope,

@@ -4,6 +4,7 @@
 mod cli;
 mod faults;
 mod helpers;
+mod metrics;
 mod pages;
 mod pools;
 mod reliability;
