@@ -41,15 +41,20 @@ async function waitForHydration(page) {
   await page.locator('body[data-hydrated=true]').waitFor({ state: 'attached', timeout: 30_000 });
 }
 
-// Admins size pools on the Pools page; the change reaches the workers within seconds.
-async function setPoolSize(page, pool, size, note) {
+// Admins pause and resume pools on the Pools page; the change reaches the workers within
+// seconds.
+async function setPaused(page, pool, paused, note) {
   await page.goto(`${BASE}/pools`);
   await waitForHydration(page);
-  const row = page.locator(`[data-test=pool-row][data-pool=${pool}]`);
-  await row.locator('[data-test=pool-size-input]').fill(String(size));
-  await row.locator('[data-test=pool-note-input]').fill(note);
-  await row.locator('[data-test=pool-save]').click();
-  await page.locator('[data-test=pool-saved]').first().waitFor();
+  const row = poolRow(page, pool);
+  await row.locator('[data-test=pool-pause-note]').fill(note);
+  await row.locator(paused ? '[data-test=pool-pause]' : '[data-test=pool-resume]').click();
+  // The page refetches after the change: the other button replaces this one.
+  await row.locator(paused ? '[data-test=pool-resume]' : '[data-test=pool-pause]').waitFor();
+}
+
+function poolRow(page, pool) {
+  return page.locator(`[data-test=pool-row][data-pool=${pool}]`);
 }
 
 test('a customer submits a library run and watches it succeed live', async () => {
@@ -57,7 +62,7 @@ test('a customer submits a library run and watches it succeed live', async () =>
   const adminPage = await admin.newPage();
   await logIn(adminPage, 'admin@factory.test', 'admin-demo-pass');
   // Hold the generate pool so the run is visibly queued before it runs.
-  await setPoolSize(adminPage, 'generate', 0, 'e2e: hold the queue');
+  await setPaused(adminPage, 'generate', true, 'e2e: hold the queue');
 
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
@@ -81,7 +86,7 @@ test('a customer submits a library run and watches it succeed live', async () =>
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations += 1;
   });
-  await setPoolSize(adminPage, 'generate', 2, 'e2e: release the queue');
+  await setPaused(adminPage, 'generate', false, 'e2e: release the queue');
   await status.filter({ hasText: 'succeeded' }).waitFor({ timeout: 90_000 });
   assert.equal(navigations, 0, 'the run page reached succeeded without a reload');
   assert.equal(await page.locator('[data-test=job-row]').count(), 3);
@@ -102,6 +107,40 @@ test('a customer submits a library run and watches it succeed live', async () =>
   assert.deepEqual(errors, [], 'no script errors on the page');
   await context.close();
   await admin.close();
+});
+
+test('an admin is told why pool bounds are refused, then saves them and sees the change', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await logIn(page, 'admin@factory.test', 'admin-demo-pass');
+  await page.goto(`${BASE}/pools`);
+  await waitForHydration(page);
+  const row = poolRow(page, 'verify');
+  await row.locator('[data-test=pool-health]').waitFor();
+
+  await row.locator('[data-test=pool-min-input]').fill('6');
+  await row.locator('[data-test=pool-max-input]').fill('4');
+  await row.locator('[data-test=pool-save]').click();
+  const refusal = row.locator('[data-test=field-error-min_size]');
+  await refusal.waitFor({ timeout: 30_000 });
+  assert.match(await refusal.innerText(), /maximum size \(4\)/);
+  // What was typed stays in the form, through the page's refreshes, for the admin to fix.
+  await page.waitForTimeout(6_000);
+  assert.equal(await row.locator('[data-test=pool-min-input]').inputValue(), '6');
+
+  await row.locator('[data-test=pool-min-input]').fill('2');
+  await row.locator('[data-test=pool-note-input]').fill('e2e: two at least');
+  await row.locator('[data-test=pool-save]').click();
+  await row.locator('[data-test=pool-saved]').waitFor({ timeout: 30_000 });
+  await row.locator('[data-test=pool-size]').filter({ hasText: 'bounds 2–4' }).waitFor();
+  const change = page.locator('[data-test=pool-change]').first();
+  await change.filter({ hasText: 'e2e: two at least' }).waitFor();
+  assert.match(await change.innerText(), /verify/);
+  assert.match(await change.innerText(), /admin@factory\.test|Admin/i);
+  assert.deepEqual(errors, [], 'no script errors on the page');
+  await context.close();
 });
 
 test('invalid parameters are shown beside their field and nothing is submitted', async () => {
