@@ -145,6 +145,17 @@ impl StartRow {
 }
 
 impl Store {
+    /// Queues tasks for `pool` in one transaction, for ids that need not name a stored job:
+    /// the queue benchmark's no-op jobs go through the same rows and triggers as real ones.
+    pub async fn enqueue_tasks(&self, pool: &str, job_ids: &[Uuid]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for job_id in job_ids {
+            enqueue(&mut tx, pool, *job_id, Duration::ZERO).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Starts an attempt of a queued job in worker process `worker_id`. `None` when there is
     /// nothing to do: the job was cancelled, already finished, or is being run by another
     /// attempt (a duplicate task).
