@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::*;
-use apalis_postgres::{Config as QueueConfig, PostgresStorage};
+use apalis_postgres::{Config as QueueConfig, PostgresStorage, Pubsub};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -160,9 +160,16 @@ async fn supervise_pool(
         // Unique per process and start, so a crashed predecessor's name is never reused.
         let name =
             format!("{pool}@{}-{}-{generation}", workers.process.host, workers.process.id.simple());
-        let storage = PostgresStorage::<StepTask>::new(workers.store.pool())
-            .with_config(config.clone())
-            .with_pubsub();
+        // New tasks are announced (LISTEN/NOTIFY); a poll every heartbeat also finds what
+        // no announcement woke this worker for: tasks that arrived while the pool had no
+        // free slot here, or while the listener was reconnecting.
+        let wake_ups = Strategy::new()
+            .stream(Pubsub::new(workers.store.pool().clone(), queue_name(&pool)))
+            .interval(workers.timing.heartbeat);
+        let storage = PollWith::new(
+            PostgresStorage::<StepTask>::new(workers.store.pool()).with_config(config.clone()),
+            wake_ups,
+        );
         let worker = WorkerBuilder::new(name.as_str())
             .backend(storage)
             .layer(RoomLayer::new(gate.clone()))
