@@ -19,6 +19,8 @@ const MAX_NOTE_CHARS: usize = 500;
 /// Bounds of the autoscaler's knobs.
 const MAX_TARGET_START_MS: i64 = 3_600_000;
 const MAX_COOLDOWN_SECS: i64 = 86_400;
+/// The key under which a change that changes nothing is refused.
+pub const NOTHING_CHANGED: &str = "settings";
 
 /// One pool's stored settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +111,7 @@ impl PoolSettings {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(PoolSettings {
+        let after = PoolSettings {
             size: self.size.clamp(min_size, max_size),
             min_size,
             max_size,
@@ -118,7 +120,17 @@ impl PoolSettings {
             target_start_ms,
             cooldown_secs,
             note: note.to_owned(),
-        })
+        };
+        // A change of nothing but the note would fill the change record with non-changes.
+        let same_settings = PoolSettings { note: self.note.clone(), ..after.clone() } == *self;
+        if same_settings {
+            errors.insert(
+                NOTHING_CHANGED.to_owned(),
+                "nothing to change: every setting already has this value".to_owned(),
+            );
+            return Err(errors);
+        }
+        Ok(after)
     }
 
     pub fn target_start(&self) -> Duration {
@@ -245,6 +257,23 @@ mod tests {
             after.describe_changes(&before),
             ["min size 1 → 4", "max size 8 → 6", "size 2 → 4", "paused"]
         );
+    }
+
+    #[test]
+    fn a_change_of_nothing_but_the_note_is_refused() {
+        for update in [
+            PoolUpdate::default(),
+            PoolUpdate { note: Some("just saying".into()), ..Default::default() },
+            PoolUpdate { min_size: Some(1), paused: Some(false), ..Default::default() },
+        ] {
+            let errors = settings().apply(&update, 32).unwrap_err();
+            assert_eq!(errors.keys().collect::<Vec<_>>(), [NOTHING_CHANGED], "{update:?}");
+        }
+        // Another note alone is not a change; another note with a change is.
+        let noted = PoolSettings { note: "old".into(), ..settings() };
+        let update =
+            PoolUpdate { paused: Some(true), note: Some("new".into()), ..Default::default() };
+        assert_eq!(noted.apply(&update, 32).unwrap().note, "new");
     }
 
     #[test]

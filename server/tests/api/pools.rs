@@ -144,6 +144,66 @@ async fn invalid_pool_changes_get_a_reason_per_field_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn malformed_pool_changes_are_refused_before_anything_is_read_or_written() {
+    let app = spawn_app_with(Workers::Elsewhere).await;
+    let admin = app.admin_cookie().await;
+    let patch =
+        |path: &'static str, body: Value| app.session_api(Method::PATCH, path, &admin, Some(body));
+
+    for body in [json!([2, 6, true]), json!([]), json!("min_size"), json!(3)] {
+        let reply = patch("/api/v1/pools/package", body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.text());
+        assert_eq!(reply.json()["error"], "bad_request");
+    }
+    let typed = patch(
+        "/api/v1/pools/package",
+        json!({ "min_size": "5", "max_size": 2.5, "paused": "yes", "note": 7 }),
+    )
+    .await;
+    assert_eq!(typed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", typed.text());
+    let fields = typed.json()["fields"].clone();
+    assert_eq!(fields["min_size"], "must be a whole number, not text or another type");
+    assert_eq!(fields["max_size"], "must be a whole number");
+    assert_eq!(fields["paused"], "must be true or false");
+    assert_eq!(fields["note"], "must be text");
+
+    // Nulls and an empty body change nothing, and a change of nothing is refused as such.
+    for body in [json!({}), json!({ "max_size": null, "paused": null }), json!({ "note": "hi" })] {
+        let reply = patch("/api/v1/pools/package", body.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            reply.json()["fields"]["settings"],
+            "nothing to change: every setting already has this value"
+        );
+    }
+    let nul = patch("/api/v1/pools/%00", json!({ "max_size": 3 })).await;
+    assert_eq!(nul.status, StatusCode::NOT_FOUND, "{}", nul.text());
+
+    // Who may change pools is settled before the body is looked at.
+    let customer = app.login("customer@acme.test", "acme-demo-pass").await.unwrap();
+    let refused = app
+        .session_api(
+            Method::PATCH,
+            "/api/v1/pools/generate",
+            &customer,
+            Some(json!({ "bogus": 1 })),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
+
+    let wrong_method =
+        app.session_api(Method::DELETE, "/api/v1/pools/generate", &admin, None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.json()["error"], "method_not_allowed");
+
+    let changes: i64 = sqlx::query_scalar("SELECT count(*) FROM pool_changes")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(changes, 0, "nothing was recorded");
+}
+
+#[tokio::test]
 async fn a_change_is_recorded_with_who_before_after_and_note_and_moves_the_size_into_bounds() {
     let app = spawn_app_with(Workers::Elsewhere).await;
     let admin = app.admin_cookie().await;
@@ -173,6 +233,12 @@ async fn a_change_is_recorded_with_who_before_after_and_note_and_moves_the_size_
     );
     assert_eq!(change.before.as_ref().unwrap()["min_size"], 1);
     assert_eq!(change.after.as_ref().unwrap()["min_size"], 3);
+
+    // The API lists the change record too.
+    let listed = app.session_api(Method::GET, "/api/v1/pools", &admin, None).await.json();
+    assert_eq!(listed["changes"][0]["note"], "launch week");
+    assert_eq!(listed["changes"][0]["before"]["max_size"], 8);
+    assert_eq!(listed["changes"][0]["after"]["max_size"], 5);
 }
 
 #[tokio::test]
@@ -193,7 +259,9 @@ async fn a_paused_pool_starts_nothing_until_it_is_resumed() {
     assert_eq!(depth.waiting, 1, "the task waits in the queue, not in a worker");
 
     let resume = json!({ "paused": false, "note": "done" });
-    app.session_api(Method::PATCH, "/api/v1/pools/generate", &admin, Some(resume)).await;
+    let resumed =
+        app.session_api(Method::PATCH, "/api/v1/pools/generate", &admin, Some(resume)).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.text());
     app.wait_for_status(&app.acme_token, &id, "succeeded").await;
     let changes = app.store().pool_changes(10).await.unwrap();
     let recorded: Vec<(&str, &str)> =

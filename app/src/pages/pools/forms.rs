@@ -30,8 +30,11 @@ pub(super) struct PoolForms {
 
 impl PoolForms {
     pub(super) fn new() -> Self {
-        let forms =
-            PoolForms { settings: PoolAction::new(), pause: PoolAction::new(), drafts: Drafts::new() };
+        let forms = PoolForms {
+            settings: PoolAction::new(),
+            pause: PoolAction::new(),
+            drafts: Drafts::new(),
+        };
         forms.drafts.forget_after_saves(forms.settings, SETTINGS_FIELDS);
         forms.drafts.forget_after_saves(forms.pause, &[PAUSE_NOTE]);
         forms
@@ -66,9 +69,9 @@ impl PoolAction {
         if !sent_here || self.pending() {
             return None;
         }
-        self.action
-            .value()
-            .with(|outcome| outcome.as_ref().map(|result| result.as_ref().map(|_| ()).map_err(AppError::clone)))
+        self.action.value().with(|outcome| {
+            outcome.as_ref().map(|result| result.as_ref().map(|_| ()).map_err(AppError::clone))
+        })
     }
 
     /// Why `field` was refused, if the last call was `pool`'s and was refused for it.
@@ -79,13 +82,18 @@ impl PoolAction {
     /// The last call's failure as a sentence, unless every reason sits beside its field.
     fn unplaced_error(self, pool: &str, fields: &[&str]) -> Option<String> {
         let error = self.outcome_for(pool)?.err()?;
-        let placed = match &error {
+        match &error {
             AppError::Invalid(reasons) => {
-                reasons.keys().all(|field| fields.contains(&field.as_str()))
+                // The reasons no field of this form shows, e.g. that nothing would change.
+                let unplaced: Vec<&str> = reasons
+                    .iter()
+                    .filter(|(field, _)| !fields.contains(&field.as_str()))
+                    .map(|(_, reason)| reason.as_str())
+                    .collect();
+                (!unplaced.is_empty()).then(|| format!("Not saved: {}.", unplaced.join("; ")))
             }
-            _ => false,
-        };
-        (!placed).then(|| format!("Not saved: {error}."))
+            _ => Some(format!("Not saved: {error}.")),
+        }
     }
 }
 
@@ -146,7 +154,10 @@ pub(super) fn SettingsForm(pool: PoolView, max_size: u32, forms: PoolForms) -> i
                 return Some(view! { <p class="error" role="alert" data-test="pool-save-error">{message}</p> }.into_any());
             }
             action.outcome_for(&name)?.ok()?;
-            Some(view! { <p class="saved" role="status" data-test="pool-saved">"Saved."</p> }.into_any())
+            Some(
+                view! { <p class="saved" role="status" data-test="pool-saved">"Saved."</p> }
+                    .into_any(),
+            )
         }
     };
     let on_submit = {
