@@ -106,16 +106,15 @@ pub fn app(services: Arc<Services>, leptos_options: LeptosOptions) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(services.clone(), crate::web::require_session));
 
-    let api =
-        crate::api::router(services.clone())
-            .route_layer(axum::middleware::from_fn_with_state(
-                services.clone(),
-                crate::reliability::api_timing::time_request,
-            ))
-            .route_layer(axum::middleware::from_fn_with_state(
-                services.clone(),
-                crate::metrics::time_http,
-            ));
+    let api = crate::api::router(services.clone())
+        .route_layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::reliability::api_timing::time_request,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::metrics::time_http,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .merge(browser)
@@ -188,14 +187,16 @@ pub async fn serve(settings: Settings, pools: Vec<String>) -> anyhow::Result<()>
     let pools = parse_pools(&pools)?;
     let database = Database::open(&settings).await?;
     let services = build_services(database.store.clone(), &settings)?;
+    // Bound before the prober starts, so its first probe waits in the backlog for the
+    // server instead of failing and counting a down minute at every start.
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("listen on {}", settings.addr))?;
     let shutdown = CancellationToken::new();
     let mut background = spawn_background(&services, &shutdown)?;
     let workers =
         tokio::spawn(crate::queue::run_workers(pool_workers(&services, pools), shutdown.clone()));
 
-    let listener = tokio::net::TcpListener::bind(settings.addr)
-        .await
-        .with_context(|| format!("listen on {}", settings.addr))?;
     info!(addr = %settings.addr, "factory is serving; open http://{}/", settings.addr);
     let router = app(services.clone(), leptos_options()?);
     let web_shutdown = shutdown.clone();
