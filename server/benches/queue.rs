@@ -28,7 +28,9 @@ use apalis::prelude::BoxDynError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use factory::queue::{ActiveAttempt, JobRunner, PoolWorkers, StepTask, WorkerProcess, WorkerTiming};
+use factory::queue::{
+    ActiveAttempt, JobRunner, PoolWorkers, StepTask, WorkerProcess, WorkerTiming,
+};
 use factory::storage::Store;
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -102,7 +104,11 @@ impl Options {
 }
 
 fn number<T: FromStr>(flag: &str, value: &str) -> anyhow::Result<T> {
-    value.replace('_', "").parse().ok().with_context(|| format!("{flag} takes a number, not {value:?}"))
+    value
+        .replace('_', "")
+        .parse()
+        .ok()
+        .with_context(|| format!("{flag} takes a number, not {value:?}"))
 }
 
 /// A worker process: serves `generate` with no-op jobs until SIGTERM, then drains and exits.
@@ -246,7 +252,11 @@ async fn parent(options: Options) -> anyhow::Result<()> {
     say(format_args!(
         "queue benchmark: pool size {}, {} jobs at once, then {} jobs/s for {} s, at {:?} worker \
          processes; pgbench simple-update for {} s",
-        options.size, options.jobs, options.rate, options.seconds, options.processes,
+        options.size,
+        options.jobs,
+        options.rate,
+        options.seconds,
+        options.processes,
         options.pgbench_seconds
     ));
     let outcome = tokio::select! {
@@ -313,7 +323,13 @@ async fn measure(options: &Options, queue_url: &str, pgbench_url: &str) -> anyho
         ensure!(twice == 0, "{twice} no-op jobs started twice at {processes} processes");
         sqlx::query("TRUNCATE bench_jobs").execute(store.pool()).await?;
         children.stop();
-        figures.push(Figures { processes, jobs_per_sec, p50_ms, p99_ms, paced_jobs: paced_jobs as usize });
+        figures.push(Figures {
+            processes,
+            jobs_per_sec,
+            p50_ms,
+            p99_ms,
+            paced_jobs: paced_jobs as usize,
+        });
         say(format_args!("  {processes} worker process(es) measured"));
     }
 

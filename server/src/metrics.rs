@@ -152,7 +152,8 @@ impl Metrics {
             }
             Err(error) => {
                 warn!(error = format!("{error:#}"), "metrics: could not read the queues");
-                for family in [&self.queue_depth, &self.running, &self.pool_size, &self.desired_size]
+                for family in
+                    [&self.queue_depth, &self.running, &self.pool_size, &self.desired_size]
                 {
                     family.clear();
                 }
@@ -235,7 +236,12 @@ pub async fn time_http(
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    services.metrics.observe_http(&method, &route, response.status(), started.elapsed().as_secs_f64());
+    services.metrics.observe_http(
+        &method,
+        &route,
+        response.status(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 

@@ -33,7 +33,8 @@ async fn metrics_report_each_pools_queue_runs_by_status_and_http_timings() {
     let app = spawn_app_with(Workers::Elsewhere).await;
     // Size 1 with room to grow and a target every waiting job misses: the rule wants a slot
     // per job.
-    let bounds = app::model::PoolUpdate { min_size: Some(1), max_size: Some(1), ..Default::default() };
+    let bounds =
+        app::model::PoolUpdate { min_size: Some(1), max_size: Some(1), ..Default::default() };
     let room = app::model::PoolUpdate {
         max_size: Some(8),
         target_start_ms: Some(1),
@@ -136,14 +137,15 @@ async fn the_keda_triggers_read_each_pools_load_from_the_database() {
         "one ScaledObject per pool"
     );
 
-    let workers = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../deploy/workers.yaml"
-    ))
-    .unwrap();
+    let workers =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/workers.yaml"))
+            .unwrap();
     for (target, query) in &triggers {
         let pool = target.strip_prefix("factory-worker-").unwrap();
-        assert!(query.contains(&format!("pool = '{pool}'")), "{target} reads another pool: {query}");
+        assert!(
+            query.contains(&format!("pool = '{pool}'")),
+            "{target} reads another pool: {query}"
+        );
         assert!(workers.contains(&format!("name: {target}")), "no Deployment {target}");
 
         let value: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query.clone()))

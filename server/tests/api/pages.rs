@@ -84,10 +84,9 @@ async fn the_pools_page_lets_admins_edit_and_tells_others_it_is_for_admins() {
         r#"data-test="pool-worker" data-host="{}" data-state="live""#,
         factory::queue::process::hostname()
     );
-    let page = poll_pools_page(&app, &admin, |page| {
-        pool_section(page, "generate").contains(&live_worker)
-    })
-    .await;
+    let page =
+        poll_pools_page(&app, &admin, |page| pool_section(page, "generate").contains(&live_worker))
+            .await;
 
     let generate = pool_section(&page, "generate");
     for hook in [

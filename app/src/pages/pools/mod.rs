@@ -73,7 +73,9 @@ fn PoolsEditor() -> impl IntoView {
     let forms = PoolForms::new();
     let ticks = use_ticks(REFRESH);
     let data = Resource::new(
-        move || (forms.settings.action.version().get(), forms.pause.action.version().get(), ticks.get()),
+        move || {
+            (forms.settings.action.version().get(), forms.pause.action.version().get(), ticks.get())
+        },
         |_| pools(),
     );
     // The last answer that arrived, shown while a refetch fails (a restarting server, say).
