@@ -297,12 +297,16 @@ impl Store {
                         (None, true, true) => WorkerState::Draining,
                         (None, true, false) => WorkerState::Live,
                     };
+                    // A lost or stopped process holds nothing any more: its jobs are taken
+                    // over, so its last reported slots and running jobs would mislead.
+                    let holds = matches!(state, WorkerState::Live | WorkerState::Draining);
+                    let held = |count: i32| if holds { count.max(0) as u32 } else { 0 };
                     let view = PoolWorkerView {
                         host,
                         pid,
                         version,
-                        slots: slots.max(0) as u32,
-                        running: running.max(0) as u32,
+                        slots: held(slots),
+                        running: held(running),
                         jobs_done,
                         started_at,
                         heartbeat_at,

@@ -560,3 +560,25 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[tokio::test]
+async fn a_lost_process_is_listed_as_lost_holding_nothing() {
+    let app = spawn_app_with(Workers::Elsewhere).await;
+    sqlx::query(
+        "INSERT INTO pool_workers (process_id, pool, host, pid, version, slots, running, \
+           jobs_done, started_at, heartbeat_at, draining) \
+         VALUES ($1, 'verify', 'gone-host', 4242, '0.1.0', 2, 2, 7, now() - interval '1 hour', \
+           now() - interval '10 minutes', false)",
+    )
+    .bind(Uuid::new_v4())
+    .execute(app.store().pool())
+    .await
+    .unwrap();
+    let admin = app.admin_cookie().await;
+    let pool = app.session_api(Method::GET, "/api/v1/pools/verify", &admin, None).await.json();
+    let worker = &pool["workers"][0];
+    assert_eq!(worker["host"], "gone-host");
+    assert_eq!(worker["state"], "lost");
+    assert_eq!((worker["slots"].as_i64(), worker["running"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(worker["jobs_done"], 7, "what it did stays on record");
+}
