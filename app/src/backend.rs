@@ -32,8 +32,8 @@ pub trait Backend: Send + Sync {
     async fn cancel_run(&self, id: Uuid) -> BackendResult<RunDetail>;
     async fn overview(&self) -> BackendResult<Overview>;
     async fn pools(&self) -> BackendResult<PoolsPage>;
-    /// Changes a pool from the pools page's form: field name to text, empty meaning
-    /// unchanged (see `PoolUpdate::from_form`).
+    /// Changes a pool from the pools page's forms: field name to text, a field a form does
+    /// not have staying unchanged (see `PoolUpdate::from_form`).
     async fn update_pool(
         &self,
         pool: String,

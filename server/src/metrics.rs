@@ -23,6 +23,10 @@ use tracing::warn;
 
 use crate::service::Services;
 
+/// The statuses a run can have (the `runs.status` CHECK constraint).
+const RUN_STATUSES: [&str; 6] =
+    ["rejected", "queued", "running", "succeeded", "failed", "cancelled"];
+
 /// What Prometheus is told the body is.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -91,7 +95,7 @@ impl Metrics {
         let start_p95 = Family::<PoolLabel, FloatGauge>::default();
         registry.register(
             "start_latency_p95_seconds",
-            "P95 of queued-to-started over the last 15 minutes, first attempts",
+            "P95 of queued-to-started over the last 15 minutes, first attempts (absent when no job started)",
             start_p95.clone(),
         );
         let pool_size = Family::<PoolLabel, Gauge>::default();
@@ -194,8 +198,10 @@ impl Metrics {
             self.desired_size.get_or_create(&label).set(i64::from(wanted));
         }
         self.runs.clear();
-        for (status, count) in runs {
-            self.runs.get_or_create(&StatusLabel { status }).set(count);
+        // Every status, zero included, so a dashboard reads 0 rather than "no data".
+        for status in RUN_STATUSES {
+            let count = runs.iter().find(|(name, _)| name == status).map_or(0, |(_, n)| *n);
+            self.runs.get_or_create(&StatusLabel { status: status.to_owned() }).set(count);
         }
         Ok(())
     }

@@ -217,15 +217,17 @@ pub struct PoolUpdate {
 }
 
 impl PoolUpdate {
-    /// Reads the pools page's form, where every field arrives as text and an empty one means
-    /// "unchanged"; text that is not a whole number is refused by field.
+    /// Reads the pools page's forms, where every field arrives as text: a field the form does
+    /// not have stays unchanged, an emptied one and text that is not a whole number are
+    /// refused by field.
     pub fn from_form(
         form: &BTreeMap<String, String>,
     ) -> Result<PoolUpdate, BTreeMap<String, String>> {
         let mut errors = BTreeMap::new();
         let mut number = |field: &str| -> Option<i64> {
-            let text = form.get(field).map(|text| text.trim()).unwrap_or_default();
+            let text = form.get(field)?.trim();
             if text.is_empty() {
+                errors.insert(field.to_owned(), "enter a whole number".to_owned());
                 return None;
             }
             match text.parse::<i64>() {
@@ -266,14 +268,15 @@ mod tests {
     }
 
     #[test]
-    fn a_form_with_empty_fields_changes_only_what_was_filled_in() {
-        let update =
-            PoolUpdate::from_form(&form(&[("min_size", ""), ("max_size", " 12 "), ("note", "x")]))
-                .unwrap();
+    fn a_form_changes_only_the_fields_it_has_and_refuses_emptied_ones() {
+        let update = PoolUpdate::from_form(&form(&[("max_size", " 12 "), ("note", "x")])).unwrap();
         assert_eq!(update.min_size, None);
         assert_eq!(update.max_size, Some(12));
         assert_eq!(update.note.as_deref(), Some("x"));
         assert_eq!(update.paused, None);
+        let errors =
+            PoolUpdate::from_form(&form(&[("min_size", " "), ("max_size", "4")])).unwrap_err();
+        assert_eq!(errors["min_size"], "enter a whole number");
     }
 
     #[test]

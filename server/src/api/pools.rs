@@ -117,8 +117,7 @@ fn read_update(body: Value) -> Result<PoolUpdate, ApiError> {
         };
         if !fits {
             let reason = match kind {
-                Kind::WholeNumber if value.is_number() => "must be a whole number",
-                Kind::WholeNumber => "must be a whole number, not text or another type",
+                Kind::WholeNumber => "must be a whole number",
                 Kind::Boolean => "must be true or false",
                 Kind::Text => "must be text",
             };

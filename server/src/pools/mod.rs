@@ -126,7 +126,8 @@ impl PoolSettings {
         if same_settings {
             errors.insert(
                 NOTHING_CHANGED.to_owned(),
-                "nothing to change: every setting already has this value".to_owned(),
+                "nothing to change: every setting already has this value (a note is saved with a change)"
+                    .to_owned(),
             );
             return Err(errors);
         }
@@ -140,16 +141,16 @@ impl PoolSettings {
     /// The differences from `before`, for the change record, e.g. `max size 8 → 12`.
     pub fn describe_changes(&self, before: &PoolSettings) -> Vec<String> {
         let mut changes = Vec::new();
-        let mut number = |label: &str, old: u32, new: u32| {
+        let mut number = |label: &str, old: u32, new: u32, unit: &str| {
             if old != new {
-                changes.push(format!("{label} {old} → {new}"));
+                changes.push(format!("{label} {old}{unit} → {new}{unit}"));
             }
         };
-        number("min size", before.min_size, self.min_size);
-        number("max size", before.max_size, self.max_size);
-        number("size", before.size, self.size);
-        number("target start ms", before.target_start_ms, self.target_start_ms);
-        number("cooldown s", before.cooldown_secs, self.cooldown_secs);
+        number("min size", before.min_size, self.min_size, "");
+        number("max size", before.max_size, self.max_size, "");
+        number("size", before.size, self.size, "");
+        number("target start", before.target_start_ms, self.target_start_ms, " ms");
+        number("cooldown", before.cooldown_secs, self.cooldown_secs, " s");
         if before.autoscale != self.autoscale {
             changes.push(format!("autoscale {}", self.autoscale.as_str()));
         }

@@ -71,6 +71,11 @@ async fn metrics_report_each_pools_queue_runs_by_status_and_http_timings() {
     assert!(waited > 0.0 && waited < 60.0, "{body}");
     assert_eq!(sample(&body, r#"factory_runs{status="queued"}"#), Some(3.0), "{body}");
     assert_eq!(
+        sample(&body, r#"factory_runs{status="failed"}"#),
+        Some(0.0),
+        "every status: {body}"
+    );
+    assert_eq!(
         sample(
             &body,
             r#"factory_http_request_duration_seconds_count{method="GET",route="/api/v1/runs",status="200"}"#

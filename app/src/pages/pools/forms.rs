@@ -59,6 +59,14 @@ impl PoolAction {
         self.sent_from.set(Some(pool.to_owned()));
     }
 
+    /// Called when `pool`'s form is edited: "Saved." or a refusal no longer describes what
+    /// the form holds.
+    fn edited(self, pool: &str) {
+        if self.sent_from.with_untracked(|from| from.as_deref() == Some(pool)) {
+            self.sent_from.set(None);
+        }
+    }
+
     fn pending(self) -> bool {
         self.action.pending().get()
     }
@@ -257,11 +265,14 @@ fn DraftField(
     let draft = draft.unwrap_or(field);
     let id = control_id(&pool, draft);
     let shown = forms.drafts.shown(&pool, draft, &current);
+    let action = if pause { forms.pause } else { forms.settings };
     let on_input = {
         let pool = pool.clone();
-        move |event| forms.drafts.typed(&pool, draft, event_target_value(&event))
+        move |event| {
+            forms.drafts.typed(&pool, draft, event_target_value(&event));
+            action.edited(&pool);
+        }
     };
-    let action = if pause { forms.pause } else { forms.settings };
     let message = move || action.field_error(&pool, field);
     let refused = {
         let message = message.clone();
@@ -299,7 +310,10 @@ fn AutoscaleField(pool: String, current: AutoscaleMode, forms: PoolForms) -> imp
     let shown = forms.drafts.shown(&pool, FIELD, current.as_str());
     let on_change = {
         let pool = pool.clone();
-        move |event| forms.drafts.typed(&pool, FIELD, event_target_value(&event))
+        move |event| {
+            forms.drafts.typed(&pool, FIELD, event_target_value(&event));
+            forms.settings.edited(&pool);
+        }
     };
     let message = move || forms.settings.field_error(&pool, FIELD);
     let options = [AutoscaleMode::On, AutoscaleMode::DryRun]
