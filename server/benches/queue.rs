@@ -17,23 +17,22 @@
 //! writes its attempt, logs and results, so these figures are the ceiling the queue puts on
 //! real runs.
 
-use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context as _};
 use apalis::prelude::BoxDynError;
-use sqlx::PgPool;
 use uuid::Uuid;
 
+mod common;
+
+use common::{number, say, server_url, BenchDatabase};
 use factory::queue::{
     ActiveAttempt, JobRunner, PoolWorkers, StepTask, WorkerProcess, WorkerTiming,
 };
 use factory::storage::Store;
 
-const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const POOL: &str = "generate";
 
 #[derive(Clone, Debug)]
@@ -103,14 +102,6 @@ impl Options {
     }
 }
 
-fn number<T: FromStr>(flag: &str, value: &str) -> anyhow::Result<T> {
-    value
-        .replace('_', "")
-        .parse()
-        .ok()
-        .with_context(|| format!("{flag} takes a number, not {value:?}"))
-}
-
 /// A worker process: serves `generate` with no-op jobs until SIGTERM, then drains and exits.
 async fn child(url: &str) -> anyhow::Result<()> {
     let store = Store::connect(url, 8).await.context("connect")?;
@@ -163,40 +154,6 @@ impl JobRunner for NoopRunner {
     async fn hand_back(&self, _attempts: Vec<ActiveAttempt>) {}
 }
 
-/// A database the benchmark creates on the server, and drops again.
-struct BenchDatabase {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl BenchDatabase {
-    async fn create(server: &str, kind: &str) -> anyhow::Result<BenchDatabase> {
-        let name = format!("factory_bench_{kind}_{}", Uuid::new_v4().simple());
-        let (base, _) = server.rsplit_once('/').context("BENCH_DATABASE_URL has no path")?;
-        let admin = PgPool::connect(server).await.context("connect to BENCH_DATABASE_URL")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .with_context(|| format!("create database {name}"))?;
-        admin.close().await;
-        Ok(BenchDatabase { server: server.to_owned(), url: format!("{base}/{name}"), name })
-    }
-
-    async fn drop_best_effort(&self) {
-        let dropped = async {
-            let admin = PgPool::connect(&self.server).await?;
-            let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&admin).await?;
-            admin.close().await;
-            Ok::<(), sqlx::Error>(())
-        };
-        if let Err(error) = dropped.await {
-            eprintln!("could not drop database {}: {error}", self.name);
-        }
-    }
-}
-
 /// Worker processes that are sent SIGTERM (and reaped) when dropped.
 struct Children(Vec<Child>);
 
@@ -246,7 +203,7 @@ struct Figures {
 }
 
 async fn parent(options: Options) -> anyhow::Result<()> {
-    let server = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
+    let server = server_url();
     let queue_db = BenchDatabase::create(&server, "queue").await?;
     let pgbench_db = BenchDatabase::create(&server, "pgbench").await?;
     say(format_args!(
@@ -450,9 +407,4 @@ fn print_report(options: &Options, figures: &[Figures], commits: &[(u32, f64)]) 
     for (clients, tps) in commits {
         say(format_args!("| {clients} client(s) | {tps:.0} |"));
     }
-}
-
-/// Writes a line of the report to stdout; the workspace keeps `println!` out of the code.
-fn say(line: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }

@@ -8,8 +8,6 @@
 //! and asserts nothing about them.
 
 use std::future::Future;
-use std::io::Write as _;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _};
@@ -20,12 +18,14 @@ use chrono::{DateTime, Datelike as _, TimeDelta, Utc};
 use tower::ServiceExt as _;
 use uuid::Uuid;
 
+mod common;
+
+use common::{number, say, server_url, BenchDatabase};
 use factory::auth::Scope;
 use factory::config::Settings;
 use factory::startup;
 use factory::storage::Store;
 
-const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// The window the overview looks back over (`service::OVERVIEW_DAYS`), and so the baseline.
 const WINDOW_DAYS: u32 = 30;
 /// Seconds between probe samples: the prober's default interval.
@@ -79,14 +79,6 @@ impl Scale {
     }
 }
 
-fn number<T>(flag: &str, value: &str) -> anyhow::Result<T>
-where
-    T: FromStr,
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    value.replace('_', "").parse().with_context(|| format!("{flag} {value:?} is not a number"))
-}
-
 /// The Leptos settings `.ci/env.sh` exports for the tests, unless the caller set them. Set
 /// before the runtime starts its threads.
 fn leptos_defaults() {
@@ -103,8 +95,7 @@ fn leptos_defaults() {
 }
 
 async fn run(scale: Scale) -> anyhow::Result<()> {
-    let server = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
-    let database = BenchDatabase::create(&server).await?;
+    let database = BenchDatabase::create(&server_url(), "reliability").await?;
     say(format_args!(
         "reliability benchmark: {} runs, {} days of probe samples, {} requests per target, \
          database {}",
@@ -120,43 +111,6 @@ async fn run(scale: Scale) -> anyhow::Result<()> {
     };
     database.drop_best_effort().await;
     outcome
-}
-
-/// The database the benchmark creates on the server, and drops again.
-struct BenchDatabase {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl BenchDatabase {
-    async fn create(server: &str) -> anyhow::Result<BenchDatabase> {
-        let name = format!("factory_bench_{}", Uuid::new_v4().simple());
-        let (base, _) = server.rsplit_once('/').context("BENCH_DATABASE_URL has no path")?;
-        let admin = sqlx::PgPool::connect(server).await.context("connect to BENCH_DATABASE_URL")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .with_context(|| format!("create database {name}"))?;
-        admin.close().await;
-        Ok(BenchDatabase { server: server.to_owned(), url: format!("{base}/{name}"), name })
-    }
-
-    /// Drops the database and any connection still open on it. A failure is reported, not
-    /// returned, so that it never hides the benchmark's own outcome.
-    async fn drop_best_effort(&self) {
-        let dropped = async {
-            let admin = sqlx::PgPool::connect(&self.server).await?;
-            let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&admin).await?;
-            admin.close().await;
-            Ok::<(), sqlx::Error>(())
-        };
-        match dropped.await {
-            Ok(()) => say(format_args!("dropped database {}", self.name)),
-            Err(error) => eprintln!("could not drop database {}: {error}", self.name),
-        }
-    }
 }
 
 /// Sets up the database like `spawn_app_with` (without workers), loads the history and
@@ -551,10 +505,4 @@ fn millis(duration: Duration) -> f64 {
 
 fn secs(duration: Duration) -> f64 {
     duration.as_secs_f64()
-}
-
-/// Writes a line of the report to stdout; the workspace keeps `println!` out of the code. A
-/// closed stdout is ignored, so the run still reaches the point where it drops its database.
-fn say(line: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }

@@ -156,14 +156,7 @@ impl Metrics {
             }
             Err(error) => {
                 warn!(error = format!("{error:#}"), "metrics: could not read the queues");
-                for family in
-                    [&self.queue_depth, &self.running, &self.pool_size, &self.desired_size]
-                {
-                    family.clear();
-                }
-                self.oldest_wait.clear();
-                self.start_p95.clear();
-                self.runs.clear();
+                self.clear_platform();
                 self.database_up.set(0);
             }
         }
@@ -173,17 +166,21 @@ impl Metrics {
         body
     }
 
-    async fn refresh(&self, services: &Services) -> anyhow::Result<()> {
-        let store = &services.store;
-        let pools = services.pool_views().await?;
-        let desired = crate::pools::scaler::desired_sizes(store).await?;
-        let runs = store.runs_by_status().await?;
-
+    /// Forgets the numbers read from PostgreSQL, so none outlives the scrape that read it.
+    fn clear_platform(&self) {
         for family in [&self.queue_depth, &self.running, &self.pool_size, &self.desired_size] {
             family.clear();
         }
         self.oldest_wait.clear();
         self.start_p95.clear();
+        self.runs.clear();
+    }
+
+    async fn refresh(&self, services: &Services) -> anyhow::Result<()> {
+        let pools = services.pool_views().await?;
+        let runs = services.store.runs_by_status().await?;
+
+        self.clear_platform();
         for pool in pools {
             let label = PoolLabel { pool: pool.name.clone() };
             self.queue_depth.get_or_create(&label).set(pool.queue_depth);
@@ -194,10 +191,8 @@ impl Metrics {
             if let Some(p95) = pool.p95_start_ms {
                 self.start_p95.get_or_create(&label).set(p95 / 1000.0);
             }
-            let wanted = desired.get(&pool.name).copied().unwrap_or(pool.size);
-            self.desired_size.get_or_create(&label).set(i64::from(wanted));
+            self.desired_size.get_or_create(&label).set(i64::from(pool.desired_size));
         }
-        self.runs.clear();
         // Every status, zero included, so a dashboard reads 0 rather than "no data".
         for status in RUN_STATUSES {
             let count = runs.iter().find(|(name, _)| name == status).map_or(0, |(_, n)| *n);

@@ -131,6 +131,8 @@ pub struct PoolView {
     pub oldest_wait_ms: Option<i64>,
     /// P95 of queued-to-started over the last 15 minutes, first attempts only.
     pub p95_start_ms: Option<f64>,
+    /// The size the autoscaler's rule wants now, cooldown aside (the size while paused).
+    pub desired_size: u32,
     pub health: PoolHealth,
     pub settings: PoolSettingsView,
     /// Processes seen in the last day, live ones first.

@@ -2,7 +2,6 @@
 //! `autoscale` for a size, and record each decision with its inputs (applying it unless the
 //! pool is in dry-run). Runs under the `autoscaler` lease, so one process decides at a time.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use app::model::AutoscaleMode;
@@ -50,25 +49,17 @@ pub async fn scale_once(store: &Store) -> Result<Vec<(String, ScalingRecord)>, S
     Ok(recorded)
 }
 
-/// The size the rule wants for each pool right now, ignoring the cooldown: the signal
-/// `/metrics` exports for an external autoscaler. Equals the size when the rule would leave it.
-pub async fn desired_sizes(store: &Store) -> Result<HashMap<String, u32>, StoreError> {
-    let pools = store.stored_pools().await?;
-    let loads = store.queue_loads().await?;
-    let latencies = store.recent_start_p95(LATENCY_WINDOW_MINUTES).await?;
-    let now = Utc::now();
-    Ok(pools
-        .into_iter()
-        .map(|pool| {
-            let load = loads.get(&pool.name).copied().unwrap_or_default();
-            let input = ScaleInput {
-                since_resize: Duration::MAX,
-                ..scale_input(&pool, load, latencies.get(&pool.name).copied(), now)
-            };
-            let size = decide(&input).map_or(input.size, |decision| decision.new_size);
-            (pool.name, size)
-        })
-        .collect())
+/// The size the rule wants for `pool` now, ignoring the cooldown: the signal `/metrics`
+/// exports for an external autoscaler. Equals the size when the rule would leave it.
+pub fn desired_size(
+    pool: &StoredPool,
+    load: QueueLoad,
+    p95_start_ms: Option<f64>,
+    now: DateTime<Utc>,
+) -> u32 {
+    let input =
+        ScaleInput { since_resize: Duration::MAX, ..scale_input(pool, load, p95_start_ms, now) };
+    decide(&input).map_or(input.size, |decision| decision.new_size)
 }
 
 /// What the rule reads of one pool.

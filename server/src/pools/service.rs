@@ -34,10 +34,13 @@ impl Services {
             workers.entry(pool).or_default().push(worker);
         }
 
+        let now = chrono::Utc::now();
         Ok(pools
             .into_iter()
             .map(|pool| {
                 let load = loads.get(&pool.name).copied().unwrap_or_default();
+                let p95_start_ms = latencies.get(&pool.name).copied();
+                let desired_size = super::scaler::desired_size(&pool, load, p95_start_ms, now);
                 let live = PoolLoad {
                     waiting: load.waiting.clamp(0, i64::from(u32::MAX)) as u32,
                     running: load.running.clamp(0, i64::from(u32::MAX)) as u32,
@@ -51,7 +54,8 @@ impl Services {
                     queue_depth: load.waiting,
                     running: load.running,
                     oldest_wait_ms: load.oldest_wait_ms,
-                    p95_start_ms: latencies.get(&pool.name).copied(),
+                    p95_start_ms,
+                    desired_size,
                     health: health(&settings, &live),
                     workers: workers.remove(&pool.name).unwrap_or_default(),
                     settings: PoolSettingsView {

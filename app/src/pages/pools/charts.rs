@@ -4,22 +4,37 @@
 use leptos::prelude::*;
 
 use crate::format::{latency_ms, minute};
-use crate::model::{PoolChartRow, PoolCharts};
+use crate::model::PoolCharts;
 
 #[component]
 pub(super) fn PoolChartsView(charts: PoolCharts, hours: u32) -> impl IntoView {
     let PoolCharts { pool: _, queue_depth_svg, start_latency_svg, rows } = charts;
     let depth_caption = format!("Jobs waiting and running over the last {hours} hours");
     let latency_caption = format!("P95 start latency over the last {hours} hours");
-    let depth_rows = rows.clone();
+    let depth_rows = rows
+        .iter()
+        .map(|row| (minute(&row.at), vec![row.waiting.to_string(), row.running.to_string()]))
+        .collect();
+    let latency_rows =
+        rows.iter().map(|row| (minute(&row.at), vec![latency_ms(row.p95_start_ms)])).collect();
 
     view! {
         <div class="pool-charts">
             <Chart svg=queue_depth_svg caption=depth_caption test="pool-queue-chart">
-                <DepthTable rows=depth_rows />
+                <ChartTable
+                    summary="Jobs waiting and running (table)"
+                    test="pool-queue-table"
+                    columns=&["Waiting", "Running"]
+                    rows=depth_rows
+                />
             </Chart>
             <Chart svg=start_latency_svg caption=latency_caption test="pool-latency-chart">
-                <LatencyTable rows />
+                <ChartTable
+                    summary="P95 start latency (table)"
+                    test="pool-latency-table"
+                    columns=&["P95 start"]
+                    rows=latency_rows
+                />
             </Chart>
         </div>
     }
@@ -40,19 +55,30 @@ fn Chart(svg: String, caption: String, test: &'static str, children: Children) -
     .into_any()
 }
 
+/// A chart's numbers folded into `<details>`: a row per time, a column per series.
 #[component]
-fn DepthTable(rows: Vec<PoolChartRow>) -> impl IntoView {
+fn ChartTable(
+    summary: &'static str,
+    test: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<(String, Vec<String>)>,
+) -> impl IntoView {
     let body = if rows.is_empty() {
         view! { <p class="muted">"No samples in this period."</p> }.into_any()
     } else {
+        let head =
+            columns.iter().map(|column| view! { <th class="num">{*column}</th> }).collect_view();
         let rows = rows
             .into_iter()
-            .map(|row| {
+            .map(|(at, values)| {
+                let cells = values
+                    .into_iter()
+                    .map(|value| view! { <td class="num">{value}</td> })
+                    .collect_view();
                 view! {
                     <tr>
-                        <td>{minute(&row.at)}</td>
-                        <td class="num">{row.waiting}</td>
-                        <td class="num">{row.running}</td>
+                        <td>{at}</td>
+                        {cells}
                     </tr>
                 }
             })
@@ -62,8 +88,7 @@ fn DepthTable(rows: Vec<PoolChartRow>) -> impl IntoView {
                 <thead>
                     <tr>
                         <th>"Time"</th>
-                        <th class="num">"Waiting"</th>
-                        <th class="num">"Running"</th>
+                        {head}
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -73,47 +98,8 @@ fn DepthTable(rows: Vec<PoolChartRow>) -> impl IntoView {
     };
 
     view! {
-        <details class="chart-data" data-test="pool-queue-table">
-            <summary>"Jobs waiting and running (table)"</summary>
-            {body}
-        </details>
-    }
-    .into_any()
-}
-
-#[component]
-fn LatencyTable(rows: Vec<PoolChartRow>) -> impl IntoView {
-    let body = if rows.is_empty() {
-        view! { <p class="muted">"No samples in this period."</p> }.into_any()
-    } else {
-        let rows = rows
-            .into_iter()
-            .map(|row| {
-                view! {
-                    <tr>
-                        <td>{minute(&row.at)}</td>
-                        <td class="num">{latency_ms(row.p95_start_ms)}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="table">
-                <thead>
-                    <tr>
-                        <th>"Time"</th>
-                        <th class="num">"P95 start"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
-
-    view! {
-        <details class="chart-data" data-test="pool-latency-table">
-            <summary>"P95 start latency (table)"</summary>
+        <details class="chart-data" data-test=test>
+            <summary>{summary}</summary>
             {body}
         </details>
     }
